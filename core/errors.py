@@ -1,0 +1,89 @@
+"""Errors raised by the gateway, its engine and its plugins.
+
+Every error a user or integrator can meet derives from :class:`GatewayError` and carries a
+message that says what went wrong and, where we know it, what to do about it::
+
+    GatewayError
+    ├── ConfigurationError        settings, plugins or shops that cannot work as given
+    │   └── PluginError           a plugin that is missing, duplicated or breaks the hook contract
+    ├── NotFoundError             an id (shop, job, run, order) that does not exist
+    ├── ValidationError           bad input from a user: a malformed schedule, an oversized page
+    ├── SourceError               the upstream platform (Shopify) failed us
+    │   ├── SourceAuthError       401/403, a missing scope: retrying cannot help, an admin must act
+    │   ├── SourceUnavailable     5xx, timeouts, dropped connections, throttling past the retry budget
+    │   └── SourceDataError       a reply we cannot trust (malformed JSON, missing fields)
+    ├── StorageError              the store refused a write or read
+    └── JobError                  a run that could not start or finish
+        └── RunOverlapError       a run of the same job is already in progress
+
+Messages never contain secrets (access tokens, webhook secrets, API tokens).
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose.
+
+    Args:
+        message: what went wrong, in words an admin understands.
+        suggestion: optional hint on how to fix it, appended to ``str(error)``.
+    """
+
+    def __init__(self, message: str, *, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+
+    def __str__(self) -> str:
+        if self.suggestion:
+            return f"{self.message} ({self.suggestion})"
+        return self.message
+
+
+class ConfigurationError(GatewayError):
+    """Settings, plugins or shops that cannot work as given."""
+
+
+class PluginError(ConfigurationError):
+    """A plugin is missing, registered twice, or breaks the hook contract."""
+
+
+class NotFoundError(GatewayError):
+    """An id that does not exist (shop, job, run, order, token)."""
+
+
+class ValidationError(GatewayError):
+    """Bad input from a user. ``field`` names the offending input, for ``userErrors``."""
+
+    def __init__(self, message: str, *, field: str | None = None, suggestion: str | None = None) -> None:
+        super().__init__(message, suggestion=suggestion)
+        self.field = field
+
+
+class SourceError(GatewayError):
+    """The upstream platform failed us."""
+
+
+class SourceAuthError(SourceError):
+    """Credentials or scopes are wrong: retrying cannot help, an admin must act."""
+
+
+class SourceUnavailable(SourceError):
+    """The upstream stayed unavailable (5xx, timeouts, throttling) past the retry budget."""
+
+
+class SourceDataError(SourceError):
+    """The upstream replied with data we cannot trust."""
+
+
+class StorageError(GatewayError):
+    """The store refused a read or a write."""
+
+
+class JobError(GatewayError):
+    """A run that could not start or finish."""
+
+
+class RunOverlapError(JobError):
+    """A run of the same job is already in progress."""

@@ -1,0 +1,96 @@
+"""Every hook of the gateway, by stage. Plugins implement them with ``@core.hookimpl``.
+
+Hooks run at start-up or once per run or page, never once per record. Always call them with
+keyword arguments. Naming: ``register_<plural>`` returns a list contribution (every plugin's
+lists are concatenated); ``on_<event>`` is a notification whose return value is ignored.
+A meta-test checks that each hook below is documented in ``docs/plugin_hooks.md`` and tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .jobkinds import JobKind
+    from .models import Cancellation, Job, JobRun, Shop
+    from .sources import SourceFactory
+    from .storage import StorageBackend
+
+PROJECT = "sync_gateway"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class GatewaySpec:
+    """The hook specifications (methods, so pluggy 1.7 sees them as specs)."""
+
+    # --- start-up: registration -------------------------------------------------------------
+
+    @hookspec
+    def register_sources(self) -> Sequence[SourceFactory]:
+        """Contribute source factories (one per upstream platform).
+
+        Called once when the plugin manager's registry is first read (app, worker, CLI start-up).
+        Returns: a list of :class:`core.SourceFactory`; each ``name`` must be unique across
+        plugins and is what ``Shop.source`` refers to (the built-in one is ``"shopify"``).
+        """
+
+    @hookspec
+    def register_storages(self) -> Sequence[StorageBackend]:
+        """Contribute storage backends.
+
+        Called once at start-up, before the first storage is opened.
+        Returns: a list of :class:`core.StorageBackend`; the first backend (in pluggy call
+        order, so ``tryfirst`` plugins win) whose ``schemes`` contain the database URL's scheme
+        opens the store. The built-in backend serves ``sqlite`` and ``postgresql`` URLs.
+        """
+
+    @hookspec
+    def register_job_kinds(self) -> Sequence[JobKind]:
+        """Contribute kinds of scheduled job.
+
+        Called once at start-up. Returns: a list of :class:`core.JobKind`; each ``name`` must
+        be unique. A job of every registered kind with ``create_per_shop=True`` is created for
+        each shop when the shop is added. The built-in kind is ``"canceled-items"``.
+        """
+
+    # --- sync run: notifications --------------------------------------------------------------
+
+    @hookspec
+    def on_run_started(self, shop: Shop, job: Job, run: JobRun) -> None:
+        """A run took its job's lease and is about to read its window.
+
+        Called once per run, in the worker, with the run in status RUNNING and its window set.
+        Return value ignored. An exception here fails the run before anything is read.
+        """
+
+    @hookspec
+    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation]) -> None:
+        """Units of order items were newly marked canceled.
+
+        Called once per stored page that canceled anything, after the page's transaction
+        committed, with the new history rows of that page only (a re-run of a window calls it
+        with nothing new, so it is not called). ``run`` is None for webhook-triggered updates.
+        Return value ignored; exceptions are logged and do not fail the run.
+        """
+
+    @hookspec
+    def on_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str]) -> None:
+        """Whole orders were newly recorded as canceled.
+
+        Called once per stored page that canceled at least one whole order, after commit, with
+        the platform ids (for Shopify, order GIDs) of those orders. Return value ignored;
+        exceptions are logged and do not fail the run.
+        """
+
+    @hookspec
+    def on_run_finished(self, shop: Shop, job: Job, run: JobRun) -> None:
+        """A run ended: SUCCEEDED (watermark advanced), FAILED (watermark untouched) or SKIPPED.
+
+        Called once per run, after its final status and counts are stored. Return value
+        ignored; exceptions are logged.
+        """

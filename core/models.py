@@ -1,0 +1,346 @@
+"""Record types shared by the engine, sources, storages and the API.
+
+Plain frozen dataclasses: sources build the ``Source*`` records from what the platform sends;
+storages return the ``Stored*``/``Job*`` records (ORM rows never leave a storage plugin).
+Ids from the platform stay strings (Shopify ids exceed 2**53); ids of our own store are ints.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+# --- what a source reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLineItem:
+    """One line of an order as the platform reports it now.
+
+    ``quantity`` is what was ordered and never decreases; ``current_quantity`` excludes units
+    removed by refunds or order edits; ``unfulfilled_quantity`` counts current units not yet
+    fulfilled; ``non_fulfillable_quantity`` counts units that can no longer be fulfilled
+    (removed before fulfilment, or never shippable).
+    """
+
+    source_id: str
+    sku: str | None
+    title: str
+    quantity: int
+    current_quantity: int
+    unfulfilled_quantity: int
+    non_fulfillable_quantity: int
+    requires_shipping: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRefundLine:
+    """One refund line: ``quantity`` units of ``line_item_id`` refunded at ``created_at``."""
+
+    source_id: str
+    refund_id: str
+    line_item_id: str
+    quantity: int
+    restock_type: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOrder:
+    """An order as the platform reports it now, complete (nested pages already followed)."""
+
+    source_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    line_items: tuple[SourceLineItem, ...]
+    refund_lines: tuple[SourceRefundLine, ...] = ()
+    edited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open time window ``[start, end)`` over the platform's ``updatedAt``."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError(f"empty window: {self.start.isoformat()} .. {self.end.isoformat()}")
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """What fetching one page cost upstream; a source fills it in, the engine sums it."""
+
+    requests: int = 0
+    requested_cost: float = 0.0
+    actual_cost: float = 0.0
+    throttled: int = 0
+    retries: int = 0
+
+    def add(self, other: FetchStats) -> None:
+        self.requests += other.requests
+        self.requested_cost += other.requested_cost
+        self.actual_cost += other.actual_cost
+        self.throttled += other.throttled
+        self.retries += other.retries
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of orders from a source, with what it cost to fetch."""
+
+    orders: tuple[SourceOrder, ...]
+    stats: FetchStats = field(default_factory=FetchStats)
+
+
+# --- what the cancellation logic decides -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemVerdict:
+    """How many units of one line are canceled in total, and why.
+
+    ``canceled_target`` is cumulative (not a delta): applying a verdict twice changes nothing.
+    """
+
+    line_source_id: str
+    sku: str | None
+    title: str
+    quantity: int
+    fulfilled_quantity: int
+    canceled_target: int
+    canceled_at: datetime
+    reason: str | None
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderVerdict:
+    """The cancellation verdict for one order: whole-order cancel flag plus one verdict per line."""
+
+    order: SourceOrder
+    order_canceled: bool
+    items: tuple[ItemVerdict, ...]
+
+
+# --- what a storage holds ----------------------------------------------------------------
+
+
+class OrderStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    CANCELED = "CANCELED"
+
+
+class OrderItemStatus(str, enum.Enum):
+    OPEN = "OPEN"  # no unit canceled
+    PARTIALLY_CANCELED = "PARTIALLY_CANCELED"
+    CANCELED = "CANCELED"  # every unit canceled
+
+
+class JobRunStatus(str, enum.Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class RunTrigger(str, enum.Enum):
+    SCHEDULE = "SCHEDULE"
+    MANUAL = "MANUAL"
+    WEBHOOK = "WEBHOOK"
+    BACKFILL = "BACKFILL"
+
+
+class TokenRole(str, enum.Enum):
+    ADMIN = "admin"
+    READ = "read"
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    """A shop we sync. The access token is never part of this record (see ShopCredentials)."""
+
+    id: int
+    name: str
+    source: str
+    url: str
+    api_version: str
+    has_token: bool
+    token_env: str | None
+    created_at: datetime
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewShop:
+    name: str
+    url: str
+    source: str = "shopify"
+    api_version: str = "2026-07"
+    token: str | None = None
+    token_env: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopCredentials:
+    """The secret half of a shop: only the source plugin reads it, nothing prints it."""
+
+    token: str | None
+    token_env: str | None
+
+    def __repr__(self) -> str:  # never leak the token through logs or tracebacks
+        return f"ShopCredentials(token={'***' if self.token else None}, token_env={self.token_env!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Either a fixed interval or a cron expression evaluated in an IANA timezone."""
+
+    cron: str | None = None
+    every_seconds: int | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    shop_id: int
+    shop: str
+    kind: str
+    schedule: Schedule
+    paused: bool
+    skip_next: bool
+    next_run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    id: int
+    job_id: int
+    status: JobRunStatus
+    trigger: RunTrigger
+    window_from: datetime | None = None
+    window_thru: datetime | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    orders_seen: int = 0
+    items_canceled: int = 0
+    units_canceled: int = 0
+    orders_canceled: int = 0
+    pages: int = 0
+    api_cost: float = 0.0
+    throttled: int = 0
+    retries: int = 0
+    error: str | None = None
+    rq_job_id: str | None = None
+    slot: str | None = None
+    progress: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    id: int
+    shop_id: int
+    shop: str
+    source_id: str
+    name: str
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    synced_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    id: int
+    order_id: int
+    source_id: str
+    sku: str | None
+    title: str
+    quantity: int
+    fulfilled_quantity: int
+    canceled_quantity: int
+    status: OrderItemStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """One append-only history row: ``quantity`` more units of an item canceled."""
+
+    id: int
+    item_id: int
+    order_id: int
+    shop_id: int
+    quantity: int
+    canceled_at: datetime
+    recorded_at: datetime
+    run_id: int | None
+    reason: str | None
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What storing one page changed."""
+
+    orders_written: int = 0
+    items_canceled: int = 0
+    units_canceled: int = 0
+    orders_canceled: int = 0
+    cancellations: tuple[Cancellation, ...] = ()
+    newly_canceled_orders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    name: str
+    role: TokenRole
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    """Filters and order for listing stored orders (all optional)."""
+
+    shop_id: int | None = None
+    status: OrderStatus | None = None
+    has_canceled_items: bool | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    canceled_after: datetime | None = None
+    canceled_before: datetime | None = None
+    search: str | None = None
+    sort_key: str = "UPDATED_AT"  # UPDATED_AT | CREATED_AT | ID | NAME
+    reverse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Generic[T]):
+    """One page of a keyset-paginated listing; ``cursors`` align with ``items``."""
+
+    items: tuple[T, ...]
+    cursors: tuple[str, ...]
+    has_next: bool
+    has_previous: bool = False

@@ -1,0 +1,116 @@
+"""Building the plugin manager: no global, every process and test builds its own."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "sync_gateway"
+"""Built-in and third-party plugins register under this entry-point group."""
+
+DEFAULT_PLUGINS: tuple[str, ...] = ("core.defaults",)
+"""Core fallbacks, registered before entry points."""
+
+log = logging.getLogger("sync_gateway.plugins")
+
+
+def make_plugin_manager(
+    *,
+    load_entrypoints: bool = True,
+    allow: Iterable[str] | None = None,
+    extra: Iterable[object] = (),
+    trace: bool = False,
+) -> pluggy.PluginManager:
+    """Return a plugin manager with the specs, the defaults, entry-point plugins and ``extra``.
+
+    Args:
+        load_entrypoints: load plugins of the ``sync_gateway`` entry-point group.
+        allow: if given, only entry points with these names load (``load_plugins`` setting).
+        extra: plugin objects or modules registered after the others (tests use this).
+        trace: log every hook call at DEBUG level.
+
+    Raises:
+        PluginError: a plugin implements a hook that does not exist or breaks a spec.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs.GatewaySpec)
+    for name in DEFAULT_PLUGINS:
+        _register(pm, importlib.import_module(name), name)
+    if load_entrypoints:
+        allowed = set(allow) if allow is not None else None
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if allowed is not None and ep.name not in allowed:
+                continue
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken third-party plugin must name itself
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
+            _register(pm, plugin, ep.name)
+    for plugin in extra:
+        _register(pm, plugin, None)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc), suggestion="see docs/plugin_hooks.md for the hook names") from exc
+    if trace:
+        pm.trace.root.setwriter(lambda msg: log.debug("hook: %s", msg.rstrip()))
+        pm.enable_tracing()
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str | None) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin {name or plugin!r} cannot be registered: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """A loaded plugin as the ``plugins`` query and CLI show it."""
+
+    name: str
+    module: str
+    version: str | None
+    hooks: tuple[str, ...]
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """Name, module, distribution version and implemented hooks of every loaded plugin."""
+    versions = {dist_plugin: dist.version for dist_plugin, dist in pm.list_plugin_distinfo()}
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
+        module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+        version = versions.get(plugin) or _core_version(module)
+        infos.append(PluginInfo(name=name, module=module, version=version, hooks=hooks))
+    return sorted(infos, key=lambda info: info.name)
+
+
+def _core_version(module: str) -> str | None:
+    if module.split(".")[0] in {"core", "plugins"}:
+        try:
+            return importlib.metadata.version("sync-gateway")
+        except importlib.metadata.PackageNotFoundError:
+            return None
+    return None
+
+
+def collect(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
+    """Call a ``register_*`` hook and flatten the lists every plugin returned."""
+    results = getattr(pm.hook, hook_name)(**kwargs)
+    return [item for contribution in results if contribution for item in contribution]

@@ -1,0 +1,119 @@
+"""Settings, read from ``SYNC_GATEWAY_<SETTING>`` environment variables and an optional TOML file.
+
+Precedence: keyword arguments > environment > TOML file (``SYNC_GATEWAY_CONFIG`` or
+``sync-gateway.toml`` in the working directory) > defaults. Settings are passed around
+explicitly; nothing reads them from module state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("SYNC_GATEWAY_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("sync-gateway.toml")
+    return local if local.exists() else None
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNC_GATEWAY_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(default=Path(".sync-gateway"), description="Local data folder (SQLite file, demo state).")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SYNC_GATEWAY_REDIS_URL", "REDIS_URL", "redis_url"),
+        description="Redis for RQ; unset means the embedded in-process queue.",
+    )
+    queue_name: str = Field(default="sync-gateway", description="RQ queue name.")
+
+    # the canceled-items window (defaults as HotWax's thruDateBuffer / bufferTime)
+    page_size: int = Field(default=100, ge=1, le=250, description="Orders per Shopify page.")
+    window_overlap_seconds: int = Field(default=60, ge=0, description="Each window starts this long before the last watermark.")
+    window_settle_seconds: int = Field(default=300, ge=0, description="Each window ends this long before now.")
+    first_run_lookback_hours: float = Field(default=24.0, gt=0, description="A job's first window reaches back this far.")
+
+    # jobs
+    default_every_seconds: int = Field(default=3600, ge=60, description="Schedule of a new job (hourly).")
+    scheduler_tick_seconds: float = Field(default=15.0, gt=0, description="How often the scheduler looks for due jobs.")
+    job_timeout_seconds: int = Field(default=3600, ge=10, description="RQ job timeout and lease length of a run.")
+    run_history_days: int = Field(default=90, ge=1, description="Finished runs older than this are pruned.")
+
+    # shopify source
+    shopify_api_version: str = Field(default="2026-07", description="Default Admin API version of a new shop.")
+    http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout towards Shopify.")
+    max_attempts: int = Field(default=6, ge=1, description="Attempts per Shopify request before a run fails.")
+
+    # api
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8000, ge=0, le=65535)
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
+    max_page_size: int = Field(default=250, ge=1, le=1000)
+    max_query_depth: int = Field(default=10, ge=2)
+    log_level: str = Field(default="INFO")
+
+    # plugins
+    load_plugins: list[str] | None = Field(default=None, description="Allow-list of entry-point plugin names.")
+    trace_plugins: bool = Field(default=False, description="Log every hook call.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'sync-gateway.db').as_posix()}"
+        return self
+
+    @property
+    def database(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings safe to show (a database URL may carry a password)."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = _redact_url(data.get("database_url"))
+        data["redis_url"] = _redact_url(data.get("redis_url"))
+        return data
+
+
+def _redact_url(url: str | None) -> str | None:
+    if not url or "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,48 @@
+"""The contract a source plugin implements (Shopify is the first; integrators add others).
+
+A source is built per shop by a :class:`SourceFactory` returned from the ``register_sources``
+hook. The engine only ever asks it for pages of complete orders in a window; pacing, retries,
+nested paging and authentication are the source's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, runtime_checkable
+
+from .models import OrderPage, Shop, ShopCredentials, Window
+from .settings import Settings
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Reads orders of one shop from an upstream platform."""
+
+    def fetch_orders(self, window: Window, *, page_size: int) -> AsyncIterator[OrderPage]:
+        """Yield every order whose ``updatedAt`` lies in ``window``, a page at a time.
+
+        Each yielded order is complete: nested line items and refund lines were paged in full.
+        Raises :class:`core.errors.SourceAuthError` when credentials or scopes are wrong and
+        :class:`core.errors.SourceUnavailable` when the upstream stays down past the retry budget.
+        """
+        ...
+
+    async def fetch_order(self, source_id: str) -> OrderPage:
+        """Fetch one order by its platform id (the webhook fast path); empty page if gone."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class SourceFactory(Protocol):
+    """Builds sources of one kind; registered through the ``register_sources`` hook."""
+
+    name: str
+    """The value of ``Shop.source`` this factory serves, e.g. ``"shopify"``."""
+
+    def create(self, *, shop: Shop, credentials: ShopCredentials, settings: Settings, **options: Any) -> Source:
+        """Return a source for ``shop``. ``options`` carry test hooks such as an HTTP transport."""
+        ...

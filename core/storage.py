@@ -1,0 +1,188 @@
+"""The contract a storage plugin implements (SQLAlchemy is the built-in one).
+
+A :class:`StorageBackend` (registered through ``register_storages``) opens a :class:`Storage`
+for a URL. The caller owns units of work: ``with storage.transaction() as tx:`` commits when
+the block ends and rolls back on error; every read and write goes through a ``tx``.
+Storages return the records of :mod:`core.models`, never their own rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from .models import (
+    ApiToken,
+    Cancellation,
+    Job,
+    JobRun,
+    JobRunStatus,
+    NewShop,
+    OrderQuery,
+    OrderVerdict,
+    PageResult,
+    RunTrigger,
+    Schedule,
+    Shop,
+    ShopCredentials,
+    Slice,
+    StoredItem,
+    StoredOrder,
+    TokenRole,
+)
+
+
+@runtime_checkable
+class StorageTx(Protocol):
+    """One unit of work. Methods raise core.errors.NotFoundError for unknown ids."""
+
+    # shops ------------------------------------------------------------------------------
+    def add_shop(self, shop: NewShop) -> Shop:
+        """Create a shop; ValidationError(field="name") if the name is taken."""
+        ...
+
+    def update_shop(self, shop_id: int, **changes: Any) -> Shop:
+        """Change url, api_version, token, token_env or options."""
+        ...
+
+    def remove_shop(self, shop_id: int) -> None:
+        """Delete a shop with its jobs, runs, orders and history."""
+        ...
+
+    def get_shop(self, shop_id: int) -> Shop | None: ...
+    def get_shop_by_name(self, name: str) -> Shop | None: ...
+    def list_shops(self) -> list[Shop]: ...
+    def shop_credentials(self, shop_id: int) -> ShopCredentials: ...
+
+    # jobs and schedules -------------------------------------------------------------------
+    def create_job(self, *, shop_id: int, kind: str, schedule: Schedule, next_run_at: datetime | None) -> Job:
+        """Create the (shop, kind) job; ValidationError if it exists."""
+        ...
+
+    def get_job(self, job_id: int) -> Job | None: ...
+    def find_job(self, shop_id: int, kind: str) -> Job | None: ...
+    def list_jobs(self, shop_id: int | None = None) -> list[Job]: ...
+
+    def update_job(self, job_id: int, **changes: Any) -> Job:
+        """Change schedule, paused, skip_next or next_run_at."""
+        ...
+
+    def due_jobs(self, now: datetime) -> list[Job]:
+        """Unpaused jobs whose next_run_at is at or before ``now``."""
+        ...
+
+    def advance_job(self, job_id: int, *, expected_next_run_at: datetime, next_run_at: datetime, skip_next: bool = False) -> bool:
+        """Compare-and-set next_run_at (and skip_next); False when another scheduler won the slot."""
+        ...
+
+    # runs --------------------------------------------------------------------------------
+    def create_run(self, *, job_id: int, trigger: RunTrigger, status: JobRunStatus = JobRunStatus.QUEUED,
+                   slot: str | None = None, window_from: datetime | None = None,
+                   window_thru: datetime | None = None) -> JobRun: ...
+    def get_run(self, run_id: int) -> JobRun | None: ...
+    def update_run(self, run_id: int, **changes: Any) -> JobRun: ...
+    def list_runs(self, job_id: int, *, first: int, after: int | None = None,
+                  status: JobRunStatus | None = None) -> Slice[JobRun]:
+        """Newest first; ``after`` is the id of the last run of the previous page."""
+        ...
+
+    def latest_run(self, job_id: int, *, status: JobRunStatus | None = None) -> JobRun | None: ...
+    def active_runs(self, job_id: int) -> list[JobRun]:
+        """Runs of the job that are QUEUED or RUNNING."""
+        ...
+
+    def prune_runs(self, *, finished_before: datetime) -> int:
+        """Delete finished runs older than the cutoff (history retention); returns how many."""
+        ...
+
+    # single-flight lease per job -----------------------------------------------------------
+    def acquire_lease(self, job_id: int, *, run_id: int, holder: str, now: datetime, expires_at: datetime) -> bool:
+        """Take the job's lease if free or expired; False if another live run holds it."""
+        ...
+
+    def renew_lease(self, job_id: int, *, run_id: int, expires_at: datetime) -> bool: ...
+    def release_lease(self, job_id: int, *, run_id: int) -> None: ...
+
+    # watermarks ----------------------------------------------------------------------------
+    def get_watermark(self, job_id: int) -> datetime | None:
+        """The end of the job's last fully stored window, or None before the first success."""
+        ...
+
+    def set_watermark(self, job_id: int, thru: datetime) -> None:
+        """Advance the watermark; never moves it backwards."""
+        ...
+
+    # orders and cancellations ---------------------------------------------------------------
+    def apply_page(self, *, shop_id: int, run_id: int | None, verdicts: Sequence[OrderVerdict],
+                   now: datetime) -> PageResult:
+        """Upsert the page's orders and items in batches and apply cancellations idempotently.
+
+        For each item the stored canceled quantity is raised to the verdict's target (never
+        lowered); the increase, if any, is appended to the cancellation history with the run,
+        reason and evidence. An order whose verdict says canceled becomes CANCELED.
+        Re-applying the same verdicts changes nothing and returns zero counts.
+        """
+        ...
+
+    def get_order(self, order_id: int) -> StoredOrder | None: ...
+    def get_order_by_source_id(self, shop_id: int, source_id: str) -> StoredOrder | None: ...
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, StoredOrder]: ...
+    def list_orders(self, query: OrderQuery, *, first: int, after: str | None = None) -> Slice[StoredOrder]:
+        """Keyset pagination; ``after`` is an opaque cursor from a previous Slice."""
+        ...
+
+    def count_orders(self, query: OrderQuery) -> int: ...
+    def items_for_orders(self, order_ids: Sequence[int]) -> dict[int, list[StoredItem]]: ...
+    def get_items(self, item_ids: Sequence[int]) -> dict[int, StoredItem]: ...
+    def cancellations_for_items(self, item_ids: Sequence[int]) -> dict[int, list[Cancellation]]: ...
+    def list_cancellations(self, *, shop_id: int | None = None, since: datetime | None = None,
+                           until: datetime | None = None, first: int, after: str | None = None) -> Slice[Cancellation]:
+        """Oldest first by (recorded_at, id): what integrators poll."""
+        ...
+
+    # api tokens ----------------------------------------------------------------------------
+    def create_api_token(self, *, name: str, role: TokenRole, token_hash: str) -> ApiToken: ...
+    def find_api_token(self, token_hash: str) -> ApiToken | None:
+        """Only tokens not revoked."""
+        ...
+
+    def touch_api_token(self, token_id: int, *, used_at: datetime) -> None: ...
+    def revoke_api_token(self, token_id: int, *, now: datetime) -> ApiToken: ...
+    def list_api_tokens(self) -> list[ApiToken]: ...
+
+    # webhooks ------------------------------------------------------------------------------
+    def record_delivery(self, *, shop_id: int, delivery_id: str, topic: str, received_at: datetime) -> bool:
+        """Remember a webhook delivery id; False if it was seen before (dedup)."""
+        ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """An opened store."""
+
+    name: str
+
+    def transaction(self) -> AbstractContextManager[StorageTx]:
+        """A unit of work: commit on success, rollback on error."""
+        ...
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest version (migrations)."""
+        ...
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        ...
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """Opens storages for the URL schemes it knows; registered through ``register_storages``."""
+
+    name: str
+    schemes: tuple[str, ...]
+    """URL schemes served, e.g. ``("sqlite", "postgresql", "postgresql+psycopg")``."""
+
+    def open(self, url: str) -> Storage: ...

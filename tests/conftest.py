@@ -1,0 +1,65 @@
+"""Shared fixtures: real SQLite files, fresh PostgreSQL databases, a real Redis database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+
+from .services import REDIS_URL, fresh_postgres_database, redis_available, unavailable
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's environment or config file."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("SYNC_GATEWAY_") and not key.startswith("SYNC_GATEWAY_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{(tmp_path / 'store.db').as_posix()}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every storage-facing test runs on real SQLite and on real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'store.db').as_posix()}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database, flushed before and after the test."""
+    reason = redis_available()
+    if reason:
+        unavailable("Redis", reason)
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
