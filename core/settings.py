@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     default_every_seconds: int = Field(default=3600, ge=60, description="Schedule of a new job (hourly).")
     scheduler_tick_seconds: float = Field(default=15.0, gt=0, description="How often the scheduler looks for due jobs.")
     job_timeout_seconds: int = Field(default=3600, ge=10, description="RQ job timeout and lease length of a run.")
+    lease_seconds: int = Field(default=120, ge=1, description="A run's lease on its job; renewed while it works, so a dead worker's run is taken over after this long.")
+    min_interval_seconds: int = Field(default=60, ge=1, description="Smallest everySeconds an admin may set.")
     run_history_days: int = Field(default=90, ge=1, description="Finished runs older than this are pruned.")
 
     # shopify source

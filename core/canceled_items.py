@@ -1,0 +1,94 @@
+"""The canceled-items job: read a window of updated orders, mark newly canceled units.
+
+Fetching and storing overlap: the next page is requested while the current one is judged and
+written (in a worker thread, so the event loop keeps the source's connection busy).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+from anyio.abc import ObjectReceiveStream
+
+from .cancellations import judge_order
+from .jobkinds import RunContext, RunOutcome
+from .models import FetchStats, OrderPage, PageResult
+
+
+class CanceledItemsJob:
+    """Built-in job kind ``canceled-items``."""
+
+    name = "canceled-items"
+    description = "Import orders updated in the window and mark units canceled before fulfilment."
+    create_per_shop = True
+
+    async def run(self, context: RunContext) -> RunOutcome:
+        runtime = context.runtime
+        settings = runtime.settings
+        source = runtime.source_for(context.shop)
+        stats = FetchStats()
+        orders_seen = items = units = orders_canceled = pages = 0
+        started = time.monotonic()
+        try:
+            async with anyio.create_task_group() as tg:
+                send, receive = anyio.create_memory_object_stream[OrderPage](max_buffer_size=1)
+                tg.start_soon(_produce, source.fetch_orders(context.window, page_size=settings.page_size), send)
+                async for page in _drain(receive):
+                    result = await anyio.to_thread.run_sync(_store_page, context, page)
+                    pages += 1
+                    orders_seen += len(page.orders)
+                    items += result.items_canceled
+                    units += result.units_canceled
+                    orders_canceled += result.orders_canceled
+                    stats.add(page.stats)
+                    runtime.notify_items_canceled(context.shop, context.run, result.cancellations)
+                    runtime.notify_orders_canceled(context.shop, context.run, result.newly_canceled_orders)
+                    if context.on_page is not None:
+                        context.on_page(result)
+                    last = page.orders[-1].updated_at.isoformat() if page.orders else None
+                    context.report(
+                        {
+                            "pages": pages,
+                            "ordersSeen": orders_seen,
+                            "itemsCanceled": items,
+                            "unitsCanceled": units,
+                            "ordersCanceled": orders_canceled,
+                            "checkpoint": last,
+                            "apiCost": stats.actual_cost,
+                            "throttled": stats.throttled,
+                            "retries": stats.retries,
+                            "elapsedSeconds": round(time.monotonic() - started, 3),
+                        }
+                    )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await source.aclose()
+        return RunOutcome(
+            orders_seen=orders_seen,
+            items_canceled=items,
+            units_canceled=units,
+            orders_canceled=orders_canceled,
+            pages=pages,
+            stats=stats,
+        )
+
+
+async def _produce(pages: AsyncIterator[OrderPage], send: anyio.abc.ObjectSendStream[OrderPage]) -> None:
+    async with send:
+        async for page in pages:
+            await send.send(page)
+
+
+async def _drain(receive: ObjectReceiveStream[OrderPage]) -> AsyncIterator[OrderPage]:
+    async with receive:
+        async for page in receive:
+            yield page
+
+
+def _store_page(context: RunContext, page: OrderPage) -> PageResult:
+    verdicts = [judge_order(order) for order in page.orders]
+    runtime = context.runtime
+    with runtime.storage.transaction() as tx:
+        return tx.apply_page(shop_id=context.shop.id, run_id=context.run.id, verdicts=verdicts, now=runtime.now())

@@ -1,0 +1,112 @@
+"""What admins do to shops and jobs; the GraphQL mutations and the CLI both call these.
+
+Every function validates first and changes nothing when it raises
+(:class:`ValidationError` with the offending field, or :class:`NotFoundError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from .errors import NotFoundError, ValidationError
+from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
+from .runtime import Runtime
+from .schedules import next_fire, validate_schedule
+from .storage import StorageTx
+
+Enqueue = Callable[[int], str]
+"""Puts a stored run on the queue and returns the queue's job id."""
+
+SHOP_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
+    """Create a shop and one job per per-shop job kind, scheduled at the default interval."""
+    if not new.name or set(new.name) - SHOP_NAME_CHARS:
+        raise ValidationError(
+            f"shop name {new.name!r} must be lower-case letters, digits, '-' or '_'", field="name"
+        )
+    if not new.url:
+        raise ValidationError("a shop needs a URL or myshopify domain", field="url")
+    if new.source not in runtime.sources:
+        raise ValidationError(f"unknown source {new.source!r}; installed: {', '.join(sorted(runtime.sources))}",
+                              field="source")
+    schedule = Schedule(every_seconds=runtime.settings.default_every_seconds)
+    now = runtime.now()
+    with runtime.storage.transaction() as tx:
+        shop = tx.add_shop(new)
+        jobs = [
+            tx.create_job(shop_id=shop.id, kind=kind.name, schedule=schedule,
+                          next_run_at=next_fire(schedule, after=now))
+            for kind in runtime.job_kinds.values()
+            if kind.create_per_shop
+        ]
+    return shop, jobs
+
+
+def find_shop(tx: StorageTx, name: str) -> Shop:
+    shop = tx.get_shop_by_name(name)
+    if shop is None:
+        raise NotFoundError(f"no shop named {name!r}", suggestion="list shops with `sync-gateway shops list`")
+    return shop
+
+
+def update_schedule(runtime: Runtime, job_id: int, *, cron: str | None = None, every_seconds: int | None = None,
+                    timezone: str | None = None) -> Job:
+    """Replace a job's schedule; the new next run time applies at the scheduler's next tick."""
+    schedule = validate_schedule(cron=cron, every_seconds=every_seconds, timezone=timezone,
+                                 min_interval_seconds=runtime.settings.min_interval_seconds)
+    with runtime.storage.transaction() as tx:
+        _job(tx, job_id)
+        return tx.update_job(job_id, schedule=schedule, next_run_at=next_fire(schedule, after=runtime.now()))
+
+
+def pause_job(runtime: Runtime, job_id: int) -> Job:
+    """Stop scheduling the job; a run already in progress finishes."""
+    with runtime.storage.transaction() as tx:
+        _job(tx, job_id)
+        return tx.update_job(job_id, paused=True)
+
+
+def resume_job(runtime: Runtime, job_id: int) -> Job:
+    """Schedule the job again from now on (missed slots are not replayed)."""
+    with runtime.storage.transaction() as tx:
+        job = _job(tx, job_id)
+        return tx.update_job(job_id, paused=False, next_run_at=next_fire(job.schedule, after=runtime.now()))
+
+
+def skip_next_run(runtime: Runtime, job_id: int) -> Job:
+    """The next scheduled slot is recorded as SKIPPED instead of running; later slots run."""
+    with runtime.storage.transaction() as tx:
+        job = _job(tx, job_id)
+        if job.paused:
+            raise ValidationError("the job is paused; resume it before skipping a run", field="jobId")
+        return tx.update_job(job_id, skip_next=True)
+
+
+def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from: datetime | None = None,
+                window_thru: datetime | None = None, trigger: RunTrigger = RunTrigger.MANUAL) -> JobRun:
+    """Queue a run at once, outside the schedule (optionally over an explicit window)."""
+    for name, value in (("windowFrom", window_from), ("windowThru", window_thru)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} must carry a timezone", field=name)
+    if window_from and window_thru and window_thru <= window_from:
+        raise ValidationError("windowThru must be after windowFrom", field="windowThru")
+    if window_thru and window_thru > runtime.now():
+        raise ValidationError("windowThru cannot be in the future", field="windowThru")
+    with runtime.storage.transaction() as tx:
+        _job(tx, job_id)
+        run = tx.create_run(job_id=job_id, trigger=trigger, status=JobRunStatus.QUEUED,
+                            window_from=window_from, window_thru=window_thru)
+        run = tx.update_run(run.id, queued_at=runtime.now())
+    rq_id = enqueue(run.id)
+    with runtime.storage.transaction() as tx:
+        return tx.update_run(run.id, rq_job_id=rq_id)
+
+
+def _job(tx: StorageTx, job_id: int) -> Job:
+    job = tx.get_job(job_id)
+    if job is None:
+        raise NotFoundError(f"job {job_id} does not exist", suggestion="list jobs with the `jobs` query")
+    return job

@@ -1,0 +1,65 @@
+"""RQ job functions: importable, JSON-safe arguments, thin.
+
+A worker process binds one :class:`Runtime` (built lazily from the environment, rebuilt in a
+forked work-horse) and each job runs a stored run by id.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .models import JobRunStatus
+from .runtime import Runtime
+from .settings import Settings
+
+_bound: dict[int, Runtime] = {}
+_lock = threading.Lock()
+
+
+def bind_runtime(runtime: Runtime) -> None:
+    """Make ``runtime`` the one this process's jobs use (the demo and tests bind theirs)."""
+    with _lock:
+        _bound[os.getpid()] = runtime
+
+
+def unbind_runtime(runtime: Runtime) -> None:
+    with _lock:
+        if _bound.get(os.getpid()) is runtime:
+            del _bound[os.getpid()]
+
+
+def process_runtime() -> Runtime:
+    """The bound runtime, or one built from the environment (a forked RQ work-horse)."""
+    with _lock:
+        runtime = _bound.get(os.getpid())
+        if runtime is None:
+            runtime = Runtime.build(Settings(), upgrade=False)
+            _bound[os.getpid()] = runtime
+        return runtime
+
+
+def execute_run_job(run_id: int) -> dict[str, Any]:
+    """The RQ entry point: execute stored run ``run_id``; returns its final status and counts."""
+    from rq import get_current_job
+
+    from .runs import execute_run
+
+    runtime = process_runtime()
+    rq_job = get_current_job()
+
+    def publish(progress: dict[str, object]) -> None:
+        if rq_job is not None:
+            rq_job.meta["progress"] = progress
+            rq_job.save_meta()
+
+    run = execute_run(runtime, run_id, progress=publish)
+    return {
+        "run_id": run.id,
+        "status": run.status.value,
+        "orders_seen": run.orders_seen,
+        "units_canceled": run.units_canceled,
+        "error": run.error,
+        "failed": run.status is JobRunStatus.FAILED,
+    }

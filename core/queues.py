@@ -1,0 +1,125 @@
+"""Queue and worker construction, in one place.
+
+With ``REDIS_URL`` set, runs go to a real Redis and any number of ``sync-gateway worker``
+processes (on any machine) execute them. Without it, an embedded fakeredis server and an
+in-process worker thread do the same in one process (the demo's default). Either way the
+database, not Redis, is the source of truth: a flushed Redis loses no schedule or history.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from rq import Queue, SimpleWorker, Worker
+from rq.job import Job as RQJob
+from rq.serializers import JSONSerializer
+
+from .settings import Settings
+
+log = logging.getLogger("sync_gateway.queues")
+
+JOB_FUNCTION = "core.jobs.execute_run_job"
+RESULT_TTL_SECONDS = 24 * 3600
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
+def rq_job_id(run_id: int) -> str:
+    """RQ ids may hold only letters, digits, ``_`` and ``-``; one RQ job per run."""
+    return f"sync-gateway-run-{run_id}"
+
+
+@dataclass
+class QueueBackend:
+    connection: redis.Redis
+    queue: Queue
+    embedded: bool
+    job_timeout: int
+    _worker_thread: threading.Thread | None = field(default=None, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueueBackend:
+        if settings.redis_url:
+            connection = redis.Redis.from_url(settings.redis_url)
+            embedded = False
+        else:
+            import fakeredis
+
+            connection = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+            embedded = True
+        queue = Queue(settings.queue_name, connection=connection, serializer=JSONSerializer,
+                      default_timeout=settings.job_timeout_seconds)
+        return cls(connection=connection, queue=queue, embedded=embedded, job_timeout=settings.job_timeout_seconds)
+
+    def enqueue_run(self, run_id: int, *, description: str = "") -> str:
+        """Put a run on the queue; enqueueing the same run twice keeps one RQ job."""
+        job_id = rq_job_id(run_id)
+        existing = self.fetch(job_id)
+        if existing is not None and existing.get_status(refresh=True) in {"queued", "started", "scheduled", "deferred"}:
+            return job_id
+        self.queue.enqueue(
+            JOB_FUNCTION,
+            run_id,
+            job_id=job_id,
+            job_timeout=self.job_timeout,
+            result_ttl=RESULT_TTL_SECONDS,
+            failure_ttl=FAILURE_TTL_SECONDS,
+            description=description or f"run {run_id}",
+            meta={"run_id": run_id},
+        )
+        return job_id
+
+    def fetch(self, job_id: str) -> RQJob | None:
+        try:
+            return RQJob.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
+        except Exception:  # NoSuchJobError and a flushed Redis look the same to us
+            return None
+
+    def progress(self, run_id: int) -> dict[str, Any] | None:
+        """Live progress an executing run published in its RQ job meta, if any."""
+        job = self.fetch(rq_job_id(run_id))
+        if job is None:
+            return None
+        meta = job.get_meta(refresh=True)
+        progress = meta.get("progress")
+        return progress if isinstance(progress, dict) else None
+
+    # --- workers ----------------------------------------------------------------------------
+
+    def make_worker(self, *, name: str | None = None) -> Worker:
+        """A forking worker for ``sync-gateway worker`` (real Redis)."""
+        return Worker([self.queue], connection=self.connection, serializer=JSONSerializer, name=name)
+
+    def start_embedded_worker(self, *, poll_seconds: float = 0.2) -> None:
+        """Execute queued runs in a background thread of this process (fakeredis or tests)."""
+        if self._worker_thread is not None:
+            return
+        worker = _ThreadWorker([self.queue], connection=self.connection, serializer=JSONSerializer)
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    worker.work(burst=True, logging_level="WARNING")
+                except Exception:
+                    log.exception("embedded worker loop failed; retrying")
+                self._stop.wait(poll_seconds)
+
+        self._worker_thread = threading.Thread(target=loop, name="sync-gateway-worker", daemon=True)
+        self._worker_thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout=30)
+            self._worker_thread = None
+
+
+class _ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can live in a non-main thread (signals belong to the main thread)."""
+
+    def _install_signal_handlers(self) -> None:
+        pass

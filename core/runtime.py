@@ -1,0 +1,139 @@
+"""The assembled gateway: settings, plugin manager, storage and registries, built once per process.
+
+The API server, each RQ worker job, the CLI and each test build their own ``Runtime``; nothing
+is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from .errors import ConfigurationError, PluginError
+from .jobkinds import JobKind
+from .models import Cancellation, Job, JobRun, Shop
+from .plugins import collect, make_plugin_manager
+from .settings import Settings
+from .sources import Source, SourceFactory
+from .storage import Storage, StorageBackend
+
+log = logging.getLogger("sync_gateway")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything a process needs; build it with :meth:`build`."""
+
+    settings: Settings
+    pm: pluggy.PluginManager
+    storage: Storage
+    sources: dict[str, SourceFactory]
+    job_kinds: dict[str, JobKind]
+    source_options: dict[str, Any] = field(default_factory=dict)
+    """Source options by shop name (``"*"`` for all): tests and the demo pass an in-process transport."""
+    clock: Callable[[], datetime] = utcnow
+    """Where "now" comes from; tests inject the simulator's clock."""
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        pm: pluggy.PluginManager | None = None,
+        source_options: dict[str, Any] | None = None,
+        upgrade: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> Runtime:
+        """Build the plugin manager (unless given), open the storage and index the registries."""
+        if pm is None:
+            pm = make_plugin_manager(allow=settings.load_plugins, trace=settings.trace_plugins)
+        storage = open_storage(pm, settings.database)
+        if upgrade:
+            storage.upgrade()
+        return cls(
+            settings=settings,
+            pm=pm,
+            storage=storage,
+            sources=_unique(collect(pm, "register_sources"), "source"),
+            job_kinds=_unique(collect(pm, "register_job_kinds"), "job kind"),
+            source_options=dict(source_options or {}),
+            clock=clock,
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def source_for(self, shop: Shop) -> Source:
+        """Build the source for ``shop`` from its factory and the stored credentials."""
+        factory = self.sources.get(shop.source)
+        if factory is None:
+            raise ConfigurationError(
+                f"shop {shop.name!r} uses source {shop.source!r}, which no loaded plugin provides",
+                suggestion=f"installed sources: {', '.join(sorted(self.sources)) or 'none'}",
+            )
+        with self.storage.transaction() as tx:
+            credentials = tx.shop_credentials(shop.id)
+        options = dict(self.source_options.get(shop.name, self.source_options.get("*", {})))
+        return factory.create(shop=shop, credentials=credentials, settings=self.settings, **options)
+
+    def job_kind(self, name: str) -> JobKind:
+        try:
+            return self.job_kinds[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"unknown job kind {name!r}", suggestion=f"known kinds: {', '.join(sorted(self.job_kinds))}"
+            ) from None
+
+    # notifications: a failing listener is logged, never fails the run -------------------------
+
+    def notify_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: tuple[Cancellation, ...]) -> None:
+        if cancellations:
+            self._notify("on_items_canceled", shop=shop, run=run, cancellations=cancellations)
+
+    def notify_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: tuple[str, ...]) -> None:
+        if order_ids:
+            self._notify("on_orders_canceled", shop=shop, run=run, order_ids=order_ids)
+
+    def notify_run_finished(self, shop: Shop, job: Job, run: JobRun) -> None:
+        self._notify("on_run_finished", shop=shop, job=job, run=run)
+
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        try:
+            getattr(self.pm.hook, hook)(**kwargs)
+        except Exception:
+            log.exception("a plugin's %s hook failed; the run goes on", hook)
+
+    def close(self) -> None:
+        self.storage.dispose()
+
+
+def open_storage(pm: pluggy.PluginManager, url: str) -> Storage:
+    """Open ``url`` with the first registered backend that serves its scheme."""
+    scheme = url.split("://", 1)[0]
+    backends: list[StorageBackend] = collect(pm, "register_storages")
+    for backend in backends:
+        if scheme in backend.schemes:
+            return backend.open(url)
+    known = sorted({s for b in backends for s in b.schemes})
+    raise ConfigurationError(
+        f"no storage plugin serves database URLs of scheme {scheme!r}",
+        suggestion=f"known schemes: {', '.join(known) or 'none (is the storage plugin installed?)'}",
+    )
+
+
+def _unique(items: list[Any], what: str) -> dict[str, Any]:
+    indexed: dict[str, Any] = {}
+    for item in items:
+        if item.name in indexed:
+            raise PluginError(f"two plugins register the {what} {item.name!r}")
+        indexed[item.name] = item
+    return indexed

@@ -1,0 +1,114 @@
+"""The scheduler: enqueue due runs, exactly once per slot, from schedules stored in the database.
+
+Any number of schedulers may tick at once: a slot belongs to the one whose compare-and-set on
+the job's ``next_run_at`` succeeds, in the same transaction that records the run. A scheduler
+that was down runs each overdue job once and moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .jobcontrol import Enqueue
+from .models import JobRun, JobRunStatus, RunTrigger
+from .runtime import Runtime
+from .schedules import next_fire
+
+log = logging.getLogger("sync_gateway.scheduler")
+
+
+@dataclass
+class TickResult:
+    enqueued: list[JobRun] = field(default_factory=list)
+    skipped: list[JobRun] = field(default_factory=list)
+    lost: int = 0
+
+
+def tick(runtime: Runtime, enqueue: Enqueue) -> TickResult:
+    """Claim and enqueue every due slot; record a skipped slot for jobs told to skip once."""
+    now = runtime.now()
+    result = TickResult()
+    with runtime.storage.transaction() as tx:
+        due = tx.due_jobs(now)
+    for job in due:
+        slot = job.next_run_at
+        assert slot is not None
+        following = next_fire(job.schedule, after=now, previous=slot)
+        with runtime.storage.transaction() as tx:
+            if not tx.advance_job(job.id, expected_next_run_at=slot, next_run_at=following, skip_next=False):
+                continue  # another scheduler claimed this slot
+            status = JobRunStatus.SKIPPED if job.skip_next else JobRunStatus.QUEUED
+            run = tx.create_run(job_id=job.id, trigger=RunTrigger.SCHEDULE, status=status, slot=slot.isoformat())
+            if job.skip_next:
+                run = tx.update_run(run.id, started_at=now, finished_at=now, error="skipped once by an admin")
+                result.skipped.append(run)
+                continue
+            run = tx.update_run(run.id, queued_at=now)
+        try:
+            rq_id = enqueue(run.id)
+        except Exception as exc:
+            log.exception("could not enqueue run %s of job %s", run.id, job.id)
+            with runtime.storage.transaction() as tx:
+                tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
+                              error=f"could not be queued: {exc.__class__.__name__}")
+            continue
+        with runtime.storage.transaction() as tx:
+            result.enqueued.append(tx.update_run(run.id, rq_job_id=rq_id))
+    result.lost = _fail_lost_runs(runtime)
+    return result
+
+
+def _fail_lost_runs(runtime: Runtime) -> int:
+    """QUEUED runs no worker picked up within the job timeout were lost (a flushed Redis)."""
+    cutoff = runtime.now() - timedelta(seconds=runtime.settings.job_timeout_seconds)
+    lost = 0
+    with runtime.storage.transaction() as tx:
+        for job in tx.list_jobs():
+            for run in tx.active_runs(job.id):
+                if run.status is JobRunStatus.QUEUED and run.queued_at is not None and run.queued_at < cutoff:
+                    tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
+                                  error="never picked up by a worker (was the queue flushed or no worker running?)")
+                    lost += 1
+    return lost
+
+
+def prune_history(runtime: Runtime) -> int:
+    """Delete finished runs older than ``run_history_days``."""
+    cutoff = runtime.now() - timedelta(days=runtime.settings.run_history_days)
+    with runtime.storage.transaction() as tx:
+        return tx.prune_runs(finished_before=cutoff)
+
+
+class SchedulerThread:
+    """Ticks every ``scheduler_tick_seconds`` in a background thread until stopped."""
+
+    def __init__(self, runtime: Runtime, enqueue: Enqueue) -> None:
+        self.runtime, self.enqueue = runtime, enqueue
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sync-gateway-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def run_forever(self) -> None:
+        """Tick in the calling thread (``sync-gateway scheduler``) until interrupted."""
+        self._loop()
+
+    def _loop(self) -> None:
+        ticks = 0
+        while not self._stop.is_set():
+            try:
+                tick(self.runtime, self.enqueue)
+                if ticks % 240 == 0:
+                    prune_history(self.runtime)
+            except Exception:
+                log.exception("scheduler tick failed; trying again at the next tick")
+            ticks += 1
+            self._stop.wait(self.runtime.settings.scheduler_tick_seconds)

@@ -1,0 +1,113 @@
+"""Job schedules: validation, human descriptions and the next fire time (pure functions).
+
+A schedule is either an interval (``every_seconds``) or a 5-field cron expression evaluated
+in an IANA timezone. Daylight-saving changes neither skip nor double a run: croniter moves a
+slot that falls into a spring-forward gap to the first valid instant, and a wall-clock slot
+that occurs twice at fall-back fires once (the second occurrence is dropped).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from .errors import ValidationError
+from .models import Schedule
+
+MIN_INTERVAL_SECONDS = 60
+MAX_INTERVAL_SECONDS = 31 * 24 * 3600
+
+
+def validate_schedule(
+    *,
+    cron: str | None = None,
+    every_seconds: int | None = None,
+    timezone: str | None = None,
+    min_interval_seconds: int = MIN_INTERVAL_SECONDS,
+) -> Schedule:
+    """Return a valid :class:`Schedule` or raise :class:`ValidationError` naming the field."""
+    cron = cron.strip() if cron is not None else None
+    if (cron is None) == (every_seconds is None):
+        raise ValidationError("give exactly one of cron or everySeconds", field="schedule")
+    tz = timezone or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"unknown timezone {tz!r}", field="timezone", suggestion="use an IANA name such as Europe/Rome or UTC"
+        ) from None
+    if every_seconds is not None:
+        if every_seconds < min_interval_seconds:
+            raise ValidationError(
+                f"everySeconds must be at least {min_interval_seconds}, got {every_seconds}", field="everySeconds"
+            )
+        if every_seconds > MAX_INTERVAL_SECONDS:
+            raise ValidationError(f"everySeconds must be at most {MAX_INTERVAL_SECONDS} (31 days)", field="everySeconds")
+        return Schedule(every_seconds=every_seconds, timezone=tz)
+    assert cron is not None
+    if len(cron.split()) != 5 or not croniter.is_valid(cron):
+        raise ValidationError(
+            f"invalid cron expression {cron!r}",
+            field="cron",
+            suggestion="use five fields: minute hour day-of-month month day-of-week, e.g. '0 * * * *'",
+        )
+    return Schedule(cron=cron, timezone=tz)
+
+
+def describe(schedule: Schedule) -> str:
+    """A sentence an admin reads in the job manager, e.g. ``Every hour`` or ``At 02:30 AM (Europe/Rome)``."""
+    if schedule.every_seconds is not None:
+        return _describe_interval(schedule.every_seconds)
+    from cron_descriptor import get_description
+
+    assert schedule.cron is not None
+    text = get_description(schedule.cron)
+    return text if schedule.timezone == "UTC" else f"{text} ({schedule.timezone})"
+
+
+def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None = None) -> datetime:
+    """The first fire time strictly after ``after``, in UTC.
+
+    Args:
+        after: find the next slot later than this instant (the scheduler passes "now", so a
+            scheduler that was down runs once and moves on instead of replaying a backlog).
+        previous: the slot that just fired, if any; a cron slot with the same local wall-clock
+            time (the repeated hour at a DST fall-back) is skipped.
+    """
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    if schedule.every_seconds is not None:
+        step = timedelta(seconds=schedule.every_seconds)
+        if previous is None:
+            return (after + step).astimezone(UTC)
+        # keep the cadence anchored on the previous slot; coalesce missed slots into one
+        nxt = previous + step
+        if nxt <= after:
+            missed = (after - previous) // step
+            nxt = previous + step * missed
+            if nxt <= after:
+                nxt += step
+        return nxt.astimezone(UTC)
+    assert schedule.cron is not None
+    tz = ZoneInfo(schedule.timezone)
+    local_after = after.astimezone(tz)
+    it = croniter(schedule.cron, local_after)
+    previous_wall = previous.astimezone(tz).replace(tzinfo=None) if previous is not None else None
+    for _ in range(4):
+        candidate: datetime = it.get_next(datetime)
+        if candidate.tzinfo is None:
+            candidate = candidate.replace(tzinfo=tz)
+        if previous_wall is not None and candidate.replace(tzinfo=None) == previous_wall:
+            continue  # same wall-clock slot again: the DST fall-back repeat
+        return candidate.astimezone(UTC)
+    raise AssertionError("croniter returned the same slot repeatedly")  # pragma: no cover
+
+
+def _describe_interval(seconds: int) -> str:
+    for unit_seconds, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % unit_seconds == 0:
+            count = seconds // unit_seconds
+            return f"Every {unit}" if count == 1 else f"Every {count} {unit}s"
+    return f"Every {seconds} seconds"
