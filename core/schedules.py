@@ -3,7 +3,9 @@
 A schedule is either an interval (``every_seconds``) or a 5-field cron expression evaluated
 in an IANA timezone. Daylight-saving changes neither skip nor double a run: croniter moves a
 slot that falls into a spring-forward gap to the first valid instant, and a wall-clock slot
-that occurs twice at fall-back fires once (the second occurrence is dropped).
+that occurs twice at fall-back fires once (the second occurrence is dropped) for fixed-hour
+expressions, while wildcard-hour expressions (``0 * * * *``) keep firing every real hour, as
+Vixie cron does.
 """
 
 from __future__ import annotations
@@ -94,7 +96,10 @@ def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None 
     tz = ZoneInfo(schedule.timezone)
     local_after = after.astimezone(tz)
     it = croniter(schedule.cron, local_after)
-    previous_wall = previous.astimezone(tz).replace(tzinfo=None) if previous is not None else None
+    fixed_hour = "*" not in schedule.cron.split()[1]
+    previous_wall = None
+    if previous is not None and fixed_hour:
+        previous_wall = previous.astimezone(tz).replace(tzinfo=None)
     for _ in range(4):
         candidate: datetime = it.get_next(datetime)
         if candidate.tzinfo is None:
