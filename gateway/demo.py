@@ -1,0 +1,208 @@
+"""``sync-gateway demo``: the whole product in one process on a fresh machine.
+
+A simulated Shopify shop (served on a real local socket, as a proxy would be), SQLite in the
+data folder, the embedded queue and worker, the scheduler and the GraphQL API.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+
+from core.apitokens import issue_token
+from core.jobcontrol import add_shop, run_job_now, update_schedule
+from core.jobs import bind_runtime, unbind_runtime
+from core.models import JobRun, JobRunStatus, NewShop, OrderQuery
+from core.queues import QueueBackend
+from core.runtime import Runtime
+from core.scheduler import SchedulerThread
+from core.settings import Settings
+
+DEMO_SHOP = "demo"
+DEMO_EVERY_SECONDS = 60
+ACTIVITY_EVERY_SECONDS = 20
+
+
+def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
+    from plugins.shopify.simulator import ShopSimulator  # the demo's shop, shipped in the package
+
+    base = Settings()
+    db_path = base.data_dir / "demo.db"
+    _reset(db_path)
+    # A demo shows new cancellations within a minute; production keeps HotWax's 5-minute settle.
+    overrides = {"database_url": f"sqlite:///{db_path.as_posix()}", "min_interval_seconds": 10}
+    if "window_settle_seconds" not in base.model_fields_set:
+        overrides["window_settle_seconds"] = 2
+    settings = base.model_copy(update=overrides)
+    _quiet_logs(settings.log_level)
+
+    sim = ShopSimulator(shop_domain="demo-shop.myshopify.com", access_token="shpat_demo_simulated", plan="standard")
+    now = sim.clock.now()
+    sim.seed(n_orders, seed=7, start=now - timedelta(hours=20), end=now - timedelta(minutes=1))
+    sim_server, sim_port = _serve_in_thread(sim.asgi_app, "shopify-simulator")
+
+    runtime = Runtime.build(settings)
+    queue = QueueBackend.from_settings(settings)
+    bind_runtime(runtime)
+    queue.start_embedded_worker()
+    scheduler: SchedulerThread | None = None
+    try:
+        shop, jobs = add_shop(runtime, NewShop(name=DEMO_SHOP, url=f"http://127.0.0.1:{sim_port}",
+                                               token=sim.access_token))
+        job = update_schedule(runtime, jobs[0].id, every_seconds=DEMO_EVERY_SECONDS)
+        _, admin_token = issue_token(runtime, name="demo admin", role="admin")
+        _, read_token = issue_token(runtime, name="demo reader", role="read")
+
+        console.print("[bold]sync-gateway demo[/]")
+        console.print(f"  simulated shop  {sim.shop_domain} at http://127.0.0.1:{sim_port} "
+                      f"(Standard plan, {n_orders:,} orders)")
+        console.print(f"  storage         {settings.database}")
+        console.print("  queue           embedded (set REDIS_URL for real Redis and `sync-gateway worker`)")
+
+        started = time.monotonic()
+        run = run_job_now(runtime, queue.enqueue_run, job.id)
+        final = _wait_for(runtime, run.id, timeout=300)
+        elapsed = time.monotonic() - started
+        agreement = _agreement(runtime, shop.id, sim)
+        if final.status is JobRunStatus.SUCCEEDED:
+            console.print(f"  first import    {final.orders_seen:,} orders read in {elapsed:.2f}s — "
+                          f"{final.items_canceled:,} items / {final.units_canceled:,} units canceled, "
+                          f"{final.orders_canceled:,} orders canceled ({agreement})")
+        else:
+            console.print(f"  [red]first import {final.status.value}[/]: {final.error}")
+        if once:
+            return
+
+        app_server, api_port = _make_api_server(runtime, queue, settings.host, port)
+        console.print(f"  GraphQL API     http://{settings.host}:{api_port}/graphql  (GraphiQL in a browser)")
+        console.print(f"  admin token     {admin_token}")
+        console.print(f"  read token      {read_token}")
+        console.print(f"  schedule        every {DEMO_EVERY_SECONDS}s; the simulated shop cancels a few units "
+                      f"every {ACTIVITY_EVERY_SECONDS}s. Ctrl-C to stop.", highlight=False)
+        console.print(f"  try             curl -s http://{settings.host}:{api_port}/graphql "
+                      f"-H 'Authorization: Bearer {read_token}' -H 'Content-Type: application/json' "
+                      "-d '{\"query\":\"{ jobs { kind schedule { description } lastRun { status unitsCanceled } } }\"}'",
+                      highlight=False, soft_wrap=True)
+        scheduler = SchedulerThread(runtime, queue.enqueue_run)
+        scheduler.start()
+        activity = _ShopActivity(sim)
+        activity.start()
+        try:
+            app_server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
+        finally:
+            activity.stop()
+        console.print("stopped cleanly")
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        queue.stop()
+        unbind_runtime(runtime)
+        runtime.close()
+        sim_server.should_exit = True
+
+
+def _reset(db_path: Path) -> None:
+    """Each demo starts from an empty store, because its simulated shop is new too."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def _quiet_logs(level: str) -> None:
+    import logging
+
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("rq", "rq.worker", "uvicorn.access", "httpx", "httpx2", "gql"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_in_thread(app: object, name: str) -> tuple[uvicorn.Server, int]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return server, port
+
+
+def _make_api_server(runtime: Runtime, queue: QueueBackend, host: str, port: int) -> tuple[uvicorn.Server, int]:
+    from .app import create_app
+
+    port = port or _free_port(host)
+    config = uvicorn.Config(create_app(runtime, queue), host=host, port=port, log_level="warning")
+    return uvicorn.Server(config), port
+
+
+def _wait_for(runtime: Runtime, run_id: int, *, timeout: float) -> JobRun:
+    deadline = time.monotonic() + timeout
+    while True:
+        with runtime.storage.transaction() as tx:
+            run = tx.get_run(run_id)
+        assert run is not None
+        if run.status in {JobRunStatus.SUCCEEDED, JobRunStatus.FAILED, JobRunStatus.SKIPPED}:
+            return run
+        if time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
+def _agreement(runtime: Runtime, shop_id: int, sim: object) -> str:
+    """Compare the store with the simulator's ground truth: the demo checks itself."""
+    truth = sim.truth()  # type: ignore[attr-defined]
+    stored: dict[str, int] = {}
+    after = None
+    with runtime.storage.transaction() as tx:
+        while True:
+            page = tx.list_orders(OrderQuery(shop_id=shop_id), first=250, after=after)
+            for items in tx.items_for_orders([o.id for o in page.items]).values():
+                for item in items:
+                    if item.canceled_quantity:
+                        stored[item.source_id] = item.canceled_quantity
+            if not page.has_next:
+                break
+            after = page.cursors[-1]
+    expected = {line: units for line, units in truth.canceled_units.items() if units}
+    if stored == expected:
+        return "matches the simulator's ground truth"
+    missing = sum(1 for k in expected if stored.get(k) != expected[k])
+    return f"[red]{missing} items differ from the simulator's ground truth[/]"
+
+
+class _ShopActivity:
+    """Keeps the simulated shop busy so scheduled runs have new cancellations to find."""
+
+    def __init__(self, sim: object) -> None:
+        self.sim = sim
+        self._stop = threading.Event()
+        self._rng = random.Random(11)
+        self._thread = threading.Thread(target=self._loop, name="demo-shop-activity", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        sim = self.sim
+        while not self._stop.wait(ACTIVITY_EVERY_SECONDS):
+            order = sim.create_order(lines=[("DEMO-TEE", 3), ("DEMO-MUG", 1)])  # type: ignore[attr-defined]
+            tee, _ = sim.line_item_ids(order)  # type: ignore[attr-defined]
+            sim.cancel_units(order, tee, 1, restock_type="CANCEL")  # type: ignore[attr-defined]
+            sim.fulfil(order, None)  # type: ignore[attr-defined]
