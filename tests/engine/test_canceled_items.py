@@ -1,0 +1,196 @@
+"""The canceled-items job end to end: simulated Shopify → source → engine → real storage.
+
+Every test runs on a real SQLite file and on a fresh real PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core import JobRunStatus, OrderStatus
+from plugins.shopify.simulator import FaultConfig
+
+from ..harness import T0, Harness, fast_settings
+
+
+@pytest.fixture
+def shop(tmp_path: Path, database_url: str) -> Iterator[Harness]:
+    harness = Harness.build(fast_settings(tmp_path, database_url))
+    yield harness
+    harness.close()
+
+
+def story(h: Harness) -> dict[str, str]:
+    """A morning in a shop: partial cancels, a return, an edit, a full cancel, untouched orders."""
+    sim = h.sim
+    partial = sim.create_order(lines=[("TEE", 3), ("MUG", 1)])
+    tee, mug = sim.line_item_ids(partial)
+    h.advance(60)
+    sim.cancel_units(partial, tee, 1, restock_type="CANCEL")
+    sim.fulfil(partial, None)
+
+    returned = sim.create_order(lines=[("CAP", 1)])
+    (cap,) = sim.line_item_ids(returned)
+    sim.fulfil(returned, None)
+    h.advance(60)
+    sim.return_units(returned, cap, 1, restock_type="RETURN")
+
+    no_restock = sim.create_order(lines=[("SOCK", 4)])
+    (sock,) = sim.line_item_ids(no_restock)
+    sim.cancel_units(no_restock, sock, 2, restock_type="NO_RESTOCK")
+
+    edited = sim.create_order(lines=[("BAG", 5)])
+    (bag,) = sim.line_item_ids(edited)
+    sim.edit_remove_units(edited, bag, 2)
+
+    canceled = sim.create_order(lines=[("HAT", 2), ("PIN", 1)])
+    sim.cancel_order(canceled, reason="CUSTOMER", refund=True)
+
+    for _ in range(5):
+        sim.create_order(lines=[("PLAIN", 1)])
+    h.advance(10 * 60)  # past the settle buffer
+    return {"partial": partial, "tee": tee, "mug": mug, "returned": returned, "cap": cap,
+            "no_restock": no_restock, "sock": sock, "edited": edited, "bag": bag, "canceled": canceled}
+
+
+def test_the_first_run_marks_exactly_the_canceled_units(shop: Harness) -> None:
+    ids = story(shop)
+    run = shop.run()
+
+    assert run.status is JobRunStatus.SUCCEEDED, run.error
+    assert run.orders_seen == 10
+    assert shop.stored_canceled() == {ids["tee"]: 1, ids["sock"]: 2, ids["bag"]: 2,
+                                      **{line: n for line, n in shop.expected_canceled().items()
+                                         if line not in {ids["tee"], ids["sock"], ids["bag"]}}}
+    assert shop.stored_canceled() == shop.expected_canceled()
+    assert ids["cap"] not in shop.stored_canceled()  # a return is not a cancellation
+    orders = shop.stored_orders()
+    assert orders[ids["partial"]].status is OrderStatus.OPEN  # the order itself stays open
+    assert orders[ids["canceled"]].status is OrderStatus.CANCELED
+    assert run.orders_canceled == 1
+    assert run.units_canceled == 1 + 2 + 2 + 3
+    assert shop.watermark() == run.window_thru
+
+
+def test_a_second_run_picks_up_exactly_the_new_cancellations(shop: Harness) -> None:
+    ids = story(shop)
+    first = shop.run()
+    history_after_first = shop.history_rows()
+
+    shop.sim.cancel_units(ids["no_restock"], ids["sock"], 1, restock_type="CANCEL")
+    shop.advance(3600)
+    second = shop.run()
+
+    assert second.status is JobRunStatus.SUCCEEDED, second.error
+    assert second.window_from is not None and first.window_thru is not None
+    assert second.window_from < first.window_thru  # windows overlap by the buffer
+    assert second.units_canceled == 1
+    assert second.items_canceled == 1
+    assert shop.stored_canceled()[ids["sock"]] == 3
+    assert shop.history_rows() == history_after_first + 1
+    assert shop.stored_canceled() == shop.expected_canceled()
+
+
+def test_rerunning_the_same_window_changes_nothing(shop: Harness) -> None:
+    story(shop)
+    first = shop.run()
+    before = (shop.stored_canceled(), shop.history_rows(), shop.watermark())
+
+    again = shop.run(window_from=first.window_from, window_thru=first.window_thru)
+
+    assert again.status is JobRunStatus.SUCCEEDED
+    assert again.orders_seen == first.orders_seen
+    assert (again.units_canceled, again.items_canceled, again.orders_canceled) == (0, 0, 0)
+    assert (shop.stored_canceled(), shop.history_rows(), shop.watermark()) == before
+
+
+def test_an_order_updated_while_a_run_is_paging_is_caught_by_the_next_run(tmp_path: Path, database_url: str) -> None:
+    h = Harness.build(fast_settings(tmp_path, database_url, page_size=2))
+    try:
+        orders = [h.sim.create_order(lines=[(f"SKU-{n}", 2)]) for n in range(6)]
+        h.advance(600)
+        late = orders[-1]  # sorted last by updatedAt: not yet read when the first page arrives
+        (late_line,) = h.sim.line_item_ids(late)
+
+        original_app = h.sim.asgi_app
+        changed = False
+
+        async def change_after_first_page(scope, receive, send):  # type: ignore[no-untyped-def]
+            nonlocal changed
+            await original_app(scope, receive, send)
+            if not changed and scope["type"] == "http":
+                changed = True
+                h.sim.cancel_units(late, late_line, 1)  # bumps updatedAt to "now", past the window's end
+
+        import httpx2
+
+        h.runtime.source_options["*"] = {"transport": httpx2.ASGITransport(app=change_after_first_page)}
+        first = h.run()
+        assert first.status is JobRunStatus.SUCCEEDED, first.error
+        assert changed
+        assert late_line not in h.stored_canceled()  # it moved out of this window mid-run
+
+        h.advance(600)
+        second = h.run()
+        assert second.status is JobRunStatus.SUCCEEDED
+        assert h.stored_canceled() == {late_line: 1} == h.expected_canceled()
+    finally:
+        h.close()
+
+
+def test_a_failure_mid_window_keeps_the_watermark_and_the_next_run_completes_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    h = Harness.build(fast_settings(tmp_path, database_url, page_size=5, max_attempts=2))
+    try:
+        h.sim.seed(60, seed=3, start=T0 - __import__("datetime").timedelta(hours=3), end=T0)
+        h.advance(600)
+        ok = h.run()  # a first complete window sets the watermark
+        assert ok.status is JobRunStatus.SUCCEEDED
+        watermark = h.watermark()
+
+        for order_gid in list(h.sim.truth().orders)[:40]:
+            lines = h.sim.line_item_ids(order_gid)
+            try:
+                h.sim.cancel_units(order_gid, lines[0], 1)
+            except ValueError:
+                pass  # nothing left unfulfilled on that line
+        h.advance(600)
+        h.sim.faults = FaultConfig(fail_after_requests=h.sim.stats.requests + 3)
+        failed = h.run()
+
+        assert failed.status is JobRunStatus.FAILED
+        assert failed.error is not None and "shop demo" in failed.error and "window" in failed.error
+        assert h.watermark() == watermark  # not advanced
+        assert h.stored_canceled() != h.expected_canceled()  # the window is incomplete
+
+        h.sim.faults = FaultConfig()
+        h.advance(60)
+        recovered = h.run()
+        assert recovered.status is JobRunStatus.SUCCEEDED, recovered.error
+        assert recovered.window_from is not None and watermark is not None
+        assert recovered.window_from <= watermark  # it read the failed window again
+        assert h.stored_canceled() == h.expected_canceled()
+        assert h.watermark() == recovered.window_thru
+    finally:
+        h.close()
+
+
+def test_a_seeded_shop_matches_the_ground_truth(tmp_path: Path, database_url: str) -> None:
+    from datetime import timedelta
+
+    h = Harness.build(fast_settings(tmp_path, database_url))
+    try:
+        h.sim.seed(400, seed=11, start=T0 - timedelta(hours=20), end=T0, large_order_rate=0.01)
+        h.advance(600)
+        run = h.run()
+        assert run.status is JobRunStatus.SUCCEEDED, run.error
+        assert run.orders_seen == 400
+        assert h.stored_canceled() == h.expected_canceled()
+        canceled_orders = {gid for gid, o in h.stored_orders().items() if o.status is OrderStatus.CANCELED}
+        assert canceled_orders == h.sim.truth().canceled_orders
+    finally:
+        h.close()
