@@ -1,0 +1,441 @@
+"""The Shopify Admin GraphQL client: authentication, pacing, retries and error classification.
+
+One :class:`ShopifyClient` talks to one shop through one gql ``Client`` over
+``HTTPXAsyncTransport`` (httpx2). Every reply's ``extensions.cost`` feeds the shop's
+:class:`~plugins.shopify.pacing.CostPacer` and the caller's ``FetchStats``.
+
+What can go wrong, and what happens (research/shopify-api.md §C):
+
+=====================================  ==================================================
+HTTP 200, error code ``THROTTLED``     wait for the bucket to refill, retry
+HTTP 429                               wait ``Retry-After`` (else back off), retry
+HTTP 5xx / 408, timeouts, dropped      back off (exponential, full jitter), retry
+connections, unreadable bodies
+error code ``MAX_COST_EXCEEDED``       :class:`QueryTooExpensive`: the caller shrinks the query
+HTTP 401 / 403, ``ACCESS_DENIED``      :class:`core.SourceAuthError` at once
+HTTP 404, 3xx, invalid query           :class:`core.ConfigurationError` at once
+retry budget spent                     :class:`core.SourceUnavailable`
+=====================================  ==================================================
+
+The access token travels only in the request header: it is never formatted into a message, a
+log record or a ``repr`` (messages built from foreign text are scrubbed as well).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+import orjson
+from gql import Client, GraphQLRequest
+from gql.client import AsyncClientSession
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXAsyncTransport
+
+from core import ConfigurationError, FetchStats, SourceAuthError, SourceDataError, SourceUnavailable
+
+from . import queries
+from .pacing import CostPacer, Sleep, ThrottleStatus
+
+log = logging.getLogger("sync_gateway.shopify")
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 520, 522, 524, 530})
+RETRYABLE_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
+
+
+class QueryTooExpensive(Exception):
+    """Internal: Shopify refused a query as too expensive; retry it smaller.
+
+    Raised for ``MAX_COST_EXCEEDED`` (``cost`` over the single-query ``limit`` of 1000) and for a
+    ``THROTTLED`` reply whose requested cost exceeds the whole bucket (it could never start).
+    """
+
+    def __init__(self, cost: float | None, limit: float | None) -> None:
+        super().__init__(f"query cost {cost} exceeds the limit {limit}")
+        self.cost = cost
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try one request.
+
+    Args:
+        max_attempts: attempts per request, the first included (``Settings.max_attempts``).
+        backoff_base: first backoff ceiling in seconds; doubles per attempt (full jitter below it).
+        backoff_cap: largest backoff ceiling.
+        max_wait: longest single wait Shopify may ask for (``Retry-After``, bucket refill).
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_wait: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The ``data`` of a successful reply and what it cost."""
+
+    data: dict[str, Any]
+    requested_cost: float | None
+    actual_cost: float | None
+    extensions: dict[str, Any]
+
+
+def shop_base_url(shop_url: str) -> str:
+    """``demo.myshopify.com`` → ``https://demo.myshopify.com``; a full URL (a proxy, the simulator) stays.
+
+    Raises:
+        ConfigurationError: the value is neither a shop domain nor an http(s) URL.
+    """
+    url = shop_url.strip().rstrip("/")
+    if url.endswith("/admin"):
+        url = url[: -len("/admin")]
+    if "://" in url:
+        scheme, rest = url.split("://", 1)
+        if scheme not in ("http", "https") or not rest or " " in rest:
+            raise ConfigurationError(f"shop URL {shop_url!r} is not an http(s) URL or a myshopify domain")
+        return url
+    if not url or "/" in url or " " in url:
+        raise ConfigurationError(
+            f"shop URL {shop_url!r} is not a shop domain",
+            suggestion="use the shop's myshopify domain, e.g. demo.myshopify.com",
+        )
+    if "." not in url:
+        url = f"{url}.myshopify.com"
+    return f"https://{url}"
+
+
+class _HttpStatus(Exception):
+    """A non-2xx reply, raised from the response hook before gql reads the body."""
+
+    def __init__(self, status: int, headers: httpx2.Headers, body: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class _Retry(Exception):
+    """One failed attempt that may succeed later; ``wait`` overrides the backoff."""
+
+    def __init__(
+        self, cause: str, *, wait: float | None = None, throttled: bool = False, requested: float | None = None
+    ) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.wait = wait
+        self.throttled = throttled
+        self.requested = requested
+        """Shopify's own requested cost of the query, when a throttled reply told us."""
+
+
+class ShopifyClient:
+    """Executes the operations of ``queries/`` against one shop's Admin GraphQL endpoint.
+
+    Args:
+        shop: how messages name the shop (its name and URL; never the token).
+        shop_url: myshopify domain or base URL.
+        api_version: Admin API version, e.g. ``2026-07``.
+        token: the Admin API access token.
+        timeout: seconds per request (connect, read, and the whole execution).
+        policy: retry budget and backoff.
+        pacer: the shop's cost pacer.
+        transport: an httpx2 transport to use instead of the network (tests, the simulator).
+        sleep: awaitable sleep for backoff waits (tests inject a fast or simulated one).
+        rng: randomness for the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        *,
+        shop: str,
+        shop_url: str,
+        api_version: str,
+        token: str,
+        timeout: float,
+        policy: RetryPolicy,
+        pacer: CostPacer,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        sleep: Sleep = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.shop = shop
+        self.api_version = api_version
+        self.endpoint = f"{shop_base_url(shop_url)}/admin/api/{api_version}/graphql.json"
+        self.policy = policy
+        self.pacer = pacer
+        self._token = token
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._documents: dict[str, GraphQLRequest] = {}
+        http_options: dict[str, Any] = {
+            "headers": {"X-Shopify-Access-Token": token, "Accept": "application/json"},
+            "timeout": timeout,
+            "event_hooks": {"response": [_raise_for_status]},
+        }
+        if transport is not None:
+            http_options["transport"] = transport
+        self._gql = Client(
+            transport=HTTPXAsyncTransport(url=self.endpoint, json_deserialize=orjson.loads, **http_options),
+            execute_timeout=timeout,  # the transport timeouts do not cover in-process (ASGI) apps
+        )
+        self._session: AsyncClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"ShopifyClient(shop={self.shop!r}, endpoint={self.endpoint!r})"
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            self._session = None
+            await self._gql.close_async()
+
+    async def execute(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None,
+        *,
+        stats: FetchStats,
+        requested: float,
+        what: str,
+    ) -> Reply:
+        """Run ``operation`` (a name from :mod:`plugins.shopify.queries`) until it succeeds.
+
+        Args:
+            requested: the estimated requested cost, for pacing.
+            what: what the query is for, for messages ("reading orders updated in ...").
+
+        Raises:
+            QueryTooExpensive: shrink the query and call again.
+            SourceAuthError, ConfigurationError, SourceDataError, SourceUnavailable.
+        """
+        request = GraphQLRequest(self._document(operation), variable_values=dict(variables or {}))
+        attempt = 0
+        while True:
+            attempt += 1
+            stats.requests += 1
+            await self.pacer.acquire(requested)
+            try:
+                return await self._attempt(request, stats, requested)
+            except _Retry as failure:
+                self.pacer.release(requested)
+                if failure.throttled:
+                    stats.throttled += 1
+                requested = failure.requested or requested
+                if attempt >= self.policy.max_attempts:
+                    raise SourceUnavailable(
+                        f"Shopify shop {self.shop} is unavailable while {what}: {self._scrub(failure.cause)}; "
+                        f"gave up after {attempt} attempts",
+                        suggestion="the run can be retried; its window was not advanced",
+                    ) from None
+                stats.retries += 1
+                delay = self._delay(failure, attempt)
+                log.warning(
+                    "Shopify shop %s: %s while %s; retry %d of %d in %.2fs",
+                    self.shop,
+                    self._scrub(failure.cause),
+                    what,
+                    attempt,
+                    self.policy.max_attempts - 1,
+                    delay,
+                )
+                if delay > 0:
+                    await self._sleep(delay)
+
+    # --- one attempt ------------------------------------------------------------------------
+
+    async def _attempt(self, request: GraphQLRequest, stats: FetchStats, requested: float) -> Reply:
+        session = await self._connect()
+        try:
+            result = await session.execute(request, get_execution_result=True)
+        except TransportQueryError as exc:
+            self._record_cost(exc.extensions, stats)
+            raise self._classify_graphql_errors(exc.errors, exc.extensions, exc.data) from None
+        except TransportConnectionFailed as exc:
+            cause = exc.__cause__
+            if isinstance(cause, _HttpStatus):
+                raise self._classify_status(cause) from None
+            raise _Retry(f"connection failed ({_describe(cause or exc)})") from None
+        except TransportProtocolError:
+            raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)") from None
+        except TransportServerError as exc:  # only if a status slipped past the hook
+            raise _Retry(f"HTTP {exc.code}") from None
+        except TransportError as exc:
+            raise _Retry(f"transport error ({_describe(exc)})") from None
+        except TimeoutError:
+            raise _Retry("the request timed out") from None
+        requested_cost, actual_cost = self._record_cost(result.extensions, stats)
+        if not isinstance(result.data, dict):
+            raise _Retry("the reply had no data object")
+        extensions = result.extensions if isinstance(result.extensions, dict) else {}
+        return Reply(result.data, requested_cost, actual_cost, extensions)
+
+    async def _connect(self) -> AsyncClientSession:
+        if self._session is None:
+            self._session = await self._gql.connect_async()
+        return self._session
+
+    def _document(self, operation: str) -> GraphQLRequest:
+        document = self._documents.get(operation)
+        if document is None:
+            document = self._documents[operation] = GraphQLRequest(queries.load(operation))
+        return document
+
+    def _record_cost(self, extensions: Any, stats: FetchStats) -> tuple[float | None, float | None]:
+        cost = extensions.get("cost") if isinstance(extensions, dict) else None
+        if not isinstance(cost, dict):
+            return None, None
+        requested = _number(cost.get("requestedQueryCost"))
+        actual = _number(cost.get("actualQueryCost"))
+        stats.requested_cost += requested or 0.0
+        stats.actual_cost += actual or 0.0
+        self.pacer.observe(ThrottleStatus.from_extension(cost.get("throttleStatus")))
+        return requested, actual
+
+    # --- classification ---------------------------------------------------------------------
+
+    def _classify_graphql_errors(self, errors: Any, extensions: Any, data: Any) -> Exception:
+        entries = errors if isinstance(errors, list) else [errors]
+        codes = [_code(e) for e in entries]
+        messages = "; ".join(_message(e) for e in entries) or "no message"
+        if "MAX_COST_EXCEEDED" in codes:
+            detail = next(e for e in entries if _code(e) == "MAX_COST_EXCEEDED")
+            ext = detail.get("extensions", {}) if isinstance(detail, dict) else {}
+            return QueryTooExpensive(_number(ext.get("cost")), _number(ext.get("maxCost")))
+        if "THROTTLED" in codes:
+            return self._throttled(extensions)
+        if "ACCESS_DENIED" in codes:
+            return SourceAuthError(
+                f"Shopify shop {self.shop} denied access: {self._scrub(messages)}",
+                suggestion="check that the Admin API access token has the read_orders scope",
+            )
+        if any(c in RETRYABLE_CODES for c in codes):
+            return _Retry(f"Shopify reported {self._scrub(messages)}")
+        if data is None and any(isinstance(e, dict) and e.get("locations") for e in entries):
+            return ConfigurationError(
+                f"Shopify shop {self.shop} rejected our query for Admin API version {self.api_version}: "
+                f"{self._scrub(messages)}",
+                suggestion="use an API version this gateway supports (2025-10 or 2026-07)",
+            )
+        return SourceDataError(f"Shopify shop {self.shop} answered with errors: {self._scrub(messages)}")
+
+    def _throttled(self, extensions: Any) -> Exception:
+        cost = extensions.get("cost") if isinstance(extensions, dict) else None
+        cost = cost if isinstance(cost, dict) else {}
+        status = ThrottleStatus.from_extension(cost.get("throttleStatus"))
+        requested = _number(cost.get("requestedQueryCost"))
+        if status is not None and requested is not None and requested > status.maximum_available:
+            return QueryTooExpensive(requested, status.maximum_available)
+        # The pacer saw this status (_record_cost): its next acquire() waits the refill time
+        # (requestedQueryCost - currentlyAvailable) / restoreRate, so no backoff on top.
+        wait = 0.0 if status is not None else None
+        return _Retry(
+            "throttled (THROTTLED: the cost bucket is empty)", wait=wait, throttled=True, requested=requested
+        )
+
+    def _classify_status(self, reply: _HttpStatus) -> Exception:
+        status = reply.status
+        if status in (401, 403):
+            return SourceAuthError(
+                f"Shopify shop {self.shop} refused the access token (HTTP {status})",
+                suggestion="check the shop's Admin API access token and that it has the read_orders scope",
+            )
+        if status == 404:
+            return ConfigurationError(
+                f"Shopify shop {self.shop} has no Admin GraphQL endpoint for API version {self.api_version} (HTTP 404)",
+                suggestion="the version may be unsupported or retired, or the shop URL wrong; "
+                "pick a supported version such as 2026-07",
+            )
+        if 300 <= status < 400:
+            location = reply.headers.get("location", "?")
+            return ConfigurationError(
+                f"Shopify shop {self.shop} redirects the Admin API (HTTP {status}) to {self._scrub(location)}",
+                suggestion="set the shop URL to its myshopify domain",
+            )
+        if status == 429:
+            return _Retry("rate limited (HTTP 429)", wait=self._retry_after(reply), throttled=True)
+        if status in RETRYABLE_STATUS or status >= 500:
+            return _Retry(f"HTTP {status}")
+        return SourceUnavailable(
+            f"Shopify shop {self.shop} answered HTTP {status}: {self._scrub(_body_text(reply.body))}",
+            suggestion="HTTP 402 means the shop is frozen for payment, 423 that it is locked",
+        )
+
+    def _retry_after(self, reply: _HttpStatus) -> float | None:
+        header = reply.headers.get("retry-after")
+        if header is not None:
+            try:
+                return max(0.0, float(header))
+            except ValueError:
+                pass
+        # A GraphQL throttle sent as 429 carries the bucket instead of a header.
+        try:
+            body = orjson.loads(reply.body)
+        except orjson.JSONDecodeError:
+            return None
+        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
+        if isinstance(cost, dict):
+            status = ThrottleStatus.from_extension(cost.get("throttleStatus"))
+            requested = _number(cost.get("requestedQueryCost"))
+            if status is not None:
+                self.pacer.observe(status)
+                return status.seconds_until(requested or 0.0)
+        return None
+
+    def _delay(self, failure: _Retry, attempt: int) -> float:
+        if failure.wait is not None:
+            return min(failure.wait, self.policy.max_wait)
+        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (attempt - 1))
+        return self._rng.uniform(0, ceiling)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+async def _raise_for_status(response: httpx2.Response) -> None:
+    """Response hook: hand every non-2xx reply to the classifier, whatever its body says."""
+    if response.status_code < 300:
+        return
+    body = await response.aread()
+    raise _HttpStatus(response.status_code, response.headers, body)
+
+
+def _code(error: Any) -> str | None:
+    if isinstance(error, dict):
+        extensions = error.get("extensions")
+        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+            return extensions["code"]
+    return None
+
+
+def _message(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message", ""))[:300]
+    return str(error)[:300]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def _body_text(body: bytes) -> str:
+    return body[:300].decode("utf-8", "replace").strip() or "empty body"

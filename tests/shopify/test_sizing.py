@@ -1,0 +1,72 @@
+"""Requested-cost estimates and the adaptive page plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.shopify import sizing
+from plugins.shopify.sizing import MAX_QUERY_COST, PagePlan, Sizer
+
+
+def test_multiplier_reproduces_shopifys_measured_costs() -> None:
+    # research/shopify-api.md §C.21: 250 flat orders cost 13; with lineItems(first: 250) { id } 156
+    assert sizing.connection(250, 1) == 13
+    assert sizing.connection(250, 1 + sizing.connection(250, 1)) == 156
+    assert [sizing.k(n) for n in (0, 1, 2, 5, 10, 50, 100, 250)] == [0, 1, 2, 5, 7, 9, 10, 11]
+
+
+@pytest.mark.parametrize("page_size", [1, 10, 50, 100, 150, 250])
+def test_default_plan_fits_the_single_query_limit_at_full_page_size(page_size: int) -> None:
+    plan = Sizer(page_size).plan()
+    assert plan.first == page_size
+    assert plan.estimate <= MAX_QUERY_COST
+    assert plan.line_items_first >= 50 and plan.refunds_first >= 5 and plan.refund_lines_first >= 5
+
+
+def test_plans_at_100_and_250() -> None:
+    assert Sizer(100).plan() == PagePlan(100, 50, 5, 10)
+    assert Sizer(100).plan().estimate == 972
+    assert Sizer(250).plan() == PagePlan(250, 50, 5, 5)
+    assert Sizer(250).plan().estimate == 849
+
+
+def test_a_costlier_shop_shrinks_the_next_plan() -> None:
+    sizer = Sizer(100)
+    plan = sizer.plan()
+    sizer.observe(plan, plan.estimate * 2)  # the shop prices our query at twice our estimate
+    smaller = sizer.plan()
+    assert smaller.estimate * 2 <= MAX_QUERY_COST
+    assert smaller.first == 100  # nested sizes give way before the page size
+
+
+def test_too_expensive_halves_at_least() -> None:
+    sizer = Sizer(250)
+    plan = sizer.plan()
+    retry = sizer.too_expensive(plan, cost=5000, limit=1000)
+    assert retry.first <= plan.first // 2 or retry.estimate * sizer.scale <= MAX_QUERY_COST
+    assert retry.first <= plan.first and retry.line_items_first <= plan.line_items_first
+    assert retry != plan
+    # the smaller plan sticks for the rest of the window
+    assert sizer.plan() == retry
+
+
+def test_too_expensive_all_the_way_down() -> None:
+    sizer = Sizer(250)
+    plan = sizer.plan()
+    while not plan.smallest:
+        plan = sizer.too_expensive(plan, cost=None, limit=None)
+    with pytest.raises(ValueError):
+        sizer.too_expensive(plan, cost=None, limit=None)
+
+
+def test_small_bucket_lowers_the_budget() -> None:
+    sizer = Sizer(100)
+    sizer.limit_to_bucket(300)
+    assert sizer.plan().estimate <= 300
+
+
+def test_page_size_is_bounded() -> None:
+    with pytest.raises(ValueError):
+        Sizer(251)
+    with pytest.raises(ValueError):
+        Sizer(0)
