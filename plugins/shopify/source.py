@@ -1,0 +1,233 @@
+"""The Shopify source: what the engine sees of this plugin (``core.SourceFactory``/``core.Source``).
+
+``ShopifySourceFactory.create`` builds one :class:`ShopifySource` per shop and run from the
+shop's record, its credentials and the settings. The factory keeps one cost pacer per shop
+endpoint, because Shopify's limits are per app and shop, whichever run or webhook is asking.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+
+from core import (
+    ConfigurationError,
+    FetchStats,
+    OrderPage,
+    Settings,
+    Shop,
+    ShopCredentials,
+    SourceAuthError,
+    SourceDataError,
+    Window,
+)
+
+from . import queries, sizing
+from .client import RetryPolicy, ShopifyClient, shop_base_url
+from .pacing import Clock, CostPacer, Sleep
+from .streams import describe_window, one_order, window_pages
+
+HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
+"""Shopify shows only this much order history unless the app holds ``read_all_orders``."""
+
+OPTIONS = frozenset({"transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """What :meth:`ShopifySource.check_connection` learned about the shop and the token."""
+
+    shop_name: str
+    domain: str
+    api_version: str
+    scopes: tuple[str, ...]
+
+    @property
+    def can_read_orders(self) -> bool:
+        return bool({"read_orders", "write_orders"} & set(self.scopes))
+
+    @property
+    def can_read_all_orders(self) -> bool:
+        return "read_all_orders" in self.scopes
+
+
+class ShopifySourceFactory:
+    """Builds :class:`ShopifySource` objects; registered as source ``"shopify"``."""
+
+    name = "shopify"
+
+    def __init__(self) -> None:
+        self._pacers: dict[str, CostPacer] = {}
+        self._lock = threading.Lock()
+
+    def create(self, *, shop: Shop, credentials: ShopCredentials, settings: Settings, **options: Any) -> ShopifySource:
+        """Return a source for ``shop``.
+
+        Options (tests and the demo): ``transport`` (an ``httpx2.AsyncBaseTransport``, e.g.
+        ``httpx2.ASGITransport(app=sim.asgi_app)``), ``clock``/``sleep`` (pacing and backoff time),
+        ``rng`` (backoff jitter), ``now`` (wall clock for the 60-day rule), ``backoff_base``,
+        ``backoff_cap``, ``max_wait`` (seconds). Other options are ignored.
+
+        Raises:
+            ConfigurationError: no token, or a shop URL that is not a shop.
+        """
+        token = resolve_token(shop, credentials)
+        clock: Clock | None = options.get("clock")
+        sleep: Sleep | None = options.get("sleep")
+        transport: httpx2.AsyncBaseTransport | None = options.get("transport")
+        base_url = shop_base_url(shop.url)
+        if clock is not None or sleep is not None:
+            pacer = CostPacer(**({"clock": clock} if clock else {}), **({"sleep": sleep} if sleep else {}))
+        else:
+            pacer = self._pacer(base_url)
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            **{key: float(options[key]) for key in ("backoff_base", "backoff_cap", "max_wait") if key in options},
+        )
+        rng: random.Random | None = options.get("rng")
+        client = ShopifyClient(
+            shop=f"{shop.name} ({shop.url})",
+            shop_url=shop.url,
+            api_version=shop.api_version or settings.shopify_api_version,
+            token=token,
+            timeout=settings.http_timeout_seconds,
+            policy=policy,
+            pacer=pacer,
+            transport=transport,
+            rng=rng,
+            **({"sleep": sleep} if sleep else {}),
+        )
+        now: Callable[[], datetime] = options.get("now") or _utc_now
+        return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now)
+
+    def _pacer(self, base_url: str) -> CostPacer:
+        with self._lock:
+            pacer = self._pacers.get(base_url)
+            if pacer is None:
+                pacer = self._pacers[base_url] = CostPacer()
+            return pacer
+
+
+class ShopifySource:
+    """Reads one shop's orders through the Admin GraphQL API (see :class:`core.Source`)."""
+
+    def __init__(self, *, shop: Shop, client: ShopifyClient, page_size: int, now: Callable[[], datetime]) -> None:
+        self.shop = shop
+        self.client = client
+        self.page_size = page_size
+        self._now = now
+        self._connection: ConnectionInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"ShopifySource(shop={self.shop.name!r}, endpoint={self.client.endpoint!r})"
+
+    async def __aenter__(self) -> ShopifySource:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def fetch_orders(self, window: Window, *, page_size: int | None = None) -> AsyncIterator[OrderPage]:
+        """Yield every order updated in ``window``, complete, ``page_size`` (≤ 250) per page.
+
+        Raises:
+            SourceAuthError: bad token, or a window older than 60 days without ``read_all_orders``.
+            SourceUnavailable: Shopify stayed unavailable past the retry budget.
+            SourceDataError: a reply we cannot trust.
+            ConfigurationError: an unsupported API version.
+        """
+        size = page_size or self.page_size
+        if not 1 <= size <= sizing.MAX_FIRST:
+            raise ConfigurationError(f"page size {size} is outside Shopify's 1..{sizing.MAX_FIRST}")
+        await self._check_history_access(window)
+        async for page in window_pages(self.client, window, page_size=size):
+            yield page
+
+    async def fetch_order(self, source_id: str) -> OrderPage:
+        """The order ``source_id`` (``gid://shopify/Order/…``), complete; an empty page if it is gone."""
+        return await one_order(self.client, source_id)
+
+    async def check_connection(self) -> ConnectionInfo:
+        """Ask Shopify who the shop is and which scopes the token holds (cached per source).
+
+        Raises:
+            SourceAuthError: the token is refused.
+        """
+        if self._connection is None:
+            reply = await self.client.execute(
+                queries.CONNECTION_CHECK,
+                None,
+                stats=FetchStats(),
+                requested=sizing.CONNECTION_CHECK_ESTIMATE,
+                what="checking the connection",
+            )
+            self._connection = _connection_info(reply.data, self.client)
+        return self._connection
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _check_history_access(self, window: Window) -> None:
+        if window.start >= self._now() - HISTORY_WITHOUT_READ_ALL_ORDERS:
+            return
+        info = await self.check_connection()
+        if not info.can_read_all_orders:
+            raise SourceAuthError(
+                f"Shopify shop {self.client.shop} only shows the last 60 days of orders to this app, "
+                f"and the window {describe_window(window)} reaches further back",
+                suggestion="request the read_all_orders scope for the app (Shopify must approve it) "
+                "and grant it on the shop, or sync a window within the last 60 days",
+            )
+
+
+def resolve_token(shop: Shop, credentials: ShopCredentials) -> str:
+    """The shop's access token: stored, or read from the environment variable it names.
+
+    Raises:
+        ConfigurationError: neither is available (the message names the variable, never a value).
+    """
+    if credentials.token:
+        return credentials.token
+    if credentials.token_env:
+        token = os.environ.get(credentials.token_env, "").strip()
+        if token:
+            return token
+        raise ConfigurationError(
+            f"shop {shop.name} reads its Admin API access token from ${credentials.token_env}, which is not set",
+            suggestion=f"export {credentials.token_env}=<token> in the worker's environment",
+        )
+    raise ConfigurationError(
+        f"shop {shop.name} has no Admin API access token",
+        suggestion="store a token for the shop or name an environment variable holding it (token_env)",
+    )
+
+
+def _connection_info(data: dict[str, Any], client: ShopifyClient) -> ConnectionInfo:
+    shop = data.get("shop")
+    installation = data.get("currentAppInstallation")
+    scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
+    if (
+        not isinstance(shop, dict)
+        or not isinstance(shop.get("name"), str)
+        or not isinstance(shop.get("myshopifyDomain"), str)
+        or not isinstance(scopes, list)
+        or not all(isinstance(s, dict) and isinstance(s.get("handle"), str) for s in scopes)
+    ):
+        raise SourceDataError(f"Shopify shop {client.shop} sent an unreadable connection check")
+    return ConnectionInfo(
+        shop_name=shop["name"],
+        domain=shop["myshopifyDomain"],
+        api_version=client.api_version,
+        scopes=tuple(s["handle"] for s in scopes),
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

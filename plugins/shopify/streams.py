@@ -1,0 +1,185 @@
+"""The orders stream: every order updated in a window, a page at a time, each one complete.
+
+Pages follow ``orders(sortKey: UPDATED_AT, query: "updated_at:>='…' AND updated_at:<'…'")``
+cursor by cursor; the page plan (page size and nested sizes) adapts to the cost Shopify reports;
+each order's overflowing nested lists are completed (:mod:`.pagination`) before its page is
+yielded; an order seen twice in one window (it moved while we paged) is yielded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core import FetchStats, OrderPage, SourceDataError, SourceOrder, Window
+
+from . import queries, sizing
+from .client import QueryTooExpensive, Reply, ShopifyClient
+from .pagination import complete_order
+from .parse import parse_order
+from .sizing import PagePlan, Sizer
+
+ORDER_GID_PREFIX = "gid://shopify/Order/"
+
+
+def search_time(moment: datetime) -> str:
+    """``moment`` as Shopify's search syntax wants it, rounded *up* to the whole second.
+
+    ``updatedAt`` has whole seconds, so for a timestamp ``t`` of Shopify's, ``t >= x`` and
+    ``t >= ceil(x)`` agree, as do ``t < x`` and ``t < ceil(x)``: rounding up keeps the window
+    half-open without losing or adding an order.
+    """
+    utc = moment.astimezone(UTC)
+    if utc.microsecond:
+        utc = utc.replace(microsecond=0) + timedelta(seconds=1)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def window_search(window: Window) -> str:
+    """The ``query`` argument selecting orders updated in ``[start, end)``."""
+    return f"updated_at:>='{search_time(window.start)}' AND updated_at:<'{search_time(window.end)}'"
+
+
+def describe_window(window: Window) -> str:
+    return f"[{search_time(window.start)}, {search_time(window.end)})"
+
+
+async def window_pages(client: ShopifyClient, window: Window, *, page_size: int) -> AsyncIterator[OrderPage]:
+    """Yield the orders updated in ``window``, ``page_size`` (at most) per page."""
+    sizer = Sizer(page_size)
+    search = window_search(window)
+    seen: set[str] = set()
+    cursor: str | None = None
+    page_number = 0
+    while True:
+        page_number += 1
+        what = f"reading orders updated in {describe_window(window)} (page {page_number})"
+        stats = FetchStats()
+        reply, plan = await _orders_page(client, sizer, search, cursor, stats, what)
+        connection = reply.data.get("orders")
+        if not isinstance(connection, Mapping):
+            raise SourceDataError(f"Shopify shop {client.shop} sent no orders connection while {what}")
+        nodes = connection.get("nodes")
+        if not isinstance(nodes, list):
+            raise SourceDataError(f"Shopify shop {client.shop} sent orders without a nodes list while {what}")
+        orders: list[SourceOrder] = []
+        for node in nodes:
+            order = await _complete(client, node, plan, stats, what)
+            if order.source_id not in seen:
+                seen.add(order.source_id)
+                orders.append(order)
+        yield OrderPage(orders=tuple(orders), stats=stats)
+        next_cursor = _next_page(connection, client.shop, what)
+        if next_cursor is None:
+            return
+        if next_cursor == cursor:
+            raise SourceDataError(f"Shopify shop {client.shop} repeated a page cursor while {what}")
+        cursor = next_cursor
+
+
+async def one_order(client: ShopifyClient, source_id: str) -> OrderPage:
+    """The order ``source_id`` (a GID or a numeric id), complete; an empty page if it is gone."""
+    gid = order_gid(source_id)
+    what = f"reading order {gid}"
+    stats = FetchStats()
+    plan = Sizer(1).plan()
+    while True:
+        try:
+            reply = await client.execute(
+                queries.ORDER,
+                {"id": gid, **_nested(plan)},
+                stats=stats,
+                requested=sizing.order_plan_estimate(plan),
+                what=what,
+            )
+            break
+        except QueryTooExpensive:
+            if plan.smallest:
+                raise SourceDataError(f"Shopify finds even the smallest query too expensive while {what}") from None
+            plan = plan.halved()
+    node = reply.data.get("order")
+    if node is None:
+        return OrderPage(orders=(), stats=stats)
+    return OrderPage(orders=(await _complete(client, node, plan, stats, what),), stats=stats)
+
+
+def order_gid(source_id: str) -> str:
+    """Accept ``gid://shopify/Order/123`` or ``123``; reject anything else."""
+    text = str(source_id).strip()
+    if text.isdigit():
+        return f"{ORDER_GID_PREFIX}{text}"
+    if text.startswith(ORDER_GID_PREFIX) and text[len(ORDER_GID_PREFIX) :].isdigit():
+        return text
+    raise SourceDataError(f"{source_id!r} is not a Shopify order id", suggestion="expected gid://shopify/Order/<number>")
+
+
+async def _orders_page(
+    client: ShopifyClient, sizer: Sizer, search: str, cursor: str | None, stats: FetchStats, what: str
+) -> tuple[Reply, PagePlan]:
+    """Fetch one page, shrinking the plan while Shopify finds it too expensive."""
+    status = client.pacer.status
+    if status is not None:
+        sizer.limit_to_bucket(status.maximum_available)
+    plan = sizer.plan()
+    while True:
+        variables = {**plan.variables(), "after": cursor, "query": search}
+        try:
+            reply = await client.execute(
+                queries.ORDERS_WINDOW, variables, stats=stats, requested=plan.estimate * sizer.scale, what=what
+            )
+        except QueryTooExpensive as exc:
+            try:
+                plan = sizer.too_expensive(plan, exc.cost, exc.limit)
+            except ValueError:
+                raise SourceDataError(
+                    f"Shopify shop {client.shop} finds even a one-order page too expensive while {what}"
+                ) from None
+            continue
+        sizer.observe(plan, reply.requested_cost)
+        _check_search_warnings(reply, client.shop, what)
+        return reply, plan
+
+
+async def _complete(client: ShopifyClient, node: Any, plan: PagePlan, stats: FetchStats, what: str) -> SourceOrder:
+    if not isinstance(node, MutableMapping):
+        raise SourceDataError(f"Shopify shop {client.shop} sent an order that is not an object while {what}")
+    await complete_order(client, node, plan, stats, what)
+    return parse_order(node)
+
+
+def _check_search_warnings(reply: Reply, shop: str, what: str) -> None:
+    """Shopify drops a search term it cannot use and only warns, which would widen the window."""
+    searches = reply.extensions.get("search")
+    warnings = [
+        str(warning.get("message", warning)) if isinstance(warning, Mapping) else str(warning)
+        for search in (searches if isinstance(searches, list) else [])
+        if isinstance(search, Mapping)
+        for warning in (search.get("warnings") or [])
+    ]
+    if warnings:
+        raise SourceDataError(
+            f"Shopify shop {shop} ignored part of the window filter while {what}: {'; '.join(warnings)[:300]}",
+            suggestion="the API version may not support the updated_at search field",
+        )
+
+
+def _next_page(connection: Mapping[str, Any], shop: str, what: str) -> str | None:
+    info = connection.get("pageInfo")
+    if not isinstance(info, Mapping) or not isinstance(info.get("hasNextPage"), bool):
+        raise SourceDataError(f"Shopify shop {shop} sent an unreadable pageInfo while {what}")
+    if not info["hasNextPage"]:
+        return None
+    cursor = info.get("endCursor")
+    if not isinstance(cursor, str) or not cursor:
+        raise SourceDataError(f"Shopify shop {shop} sent hasNextPage without an endCursor while {what}")
+    return cursor
+
+
+def _nested(plan: PagePlan) -> dict[str, int]:
+    return {
+        "lineItemsFirst": plan.line_items_first,
+        "refundsFirst": plan.refunds_first,
+        "refundLinesFirst": plan.refund_lines_first,
+    }
+
