@@ -118,7 +118,7 @@ class PagePlan:
 
 def order_plan_estimate(plan: PagePlan) -> float:
     """Requested cost of ``order.graphql`` (one order, same nested sizes)."""
-    return 1 + order_tree_cost(plan.line_items_first, plan.refunds_first, plan.refund_lines_first)
+    return order_tree_cost(plan.line_items_first, plan.refunds_first, plan.refund_lines_first)
 
 
 def line_items_estimate(first: int) -> float:
