@@ -19,7 +19,7 @@ from pathlib import Path
 
 from graphql import GraphQLSchema, build_client_schema, validate_schema
 
-__all__ = ["SCHEMA_VERSIONS", "SHOPIFY_SCHEMA_QUIRK", "introspection_path", "load_schema"]
+__all__ = ["SCHEMA_VERSIONS", "SHOPIFY_SCHEMA_QUIRK", "accepted_schema_errors", "introspection_path", "load_schema"]
 
 SCHEMA_VERSIONS: tuple[str, ...] = ("2025-10", "2026-07")
 """API versions whose introspection file ships in this folder, oldest first."""
@@ -36,6 +36,7 @@ the documents we validate or execute, so :func:`load_schema` accepts those error
 """
 
 _FOLDER = Path(__file__).resolve().parent
+_ACCEPTED: dict[str, tuple[str, ...]] = {}
 
 
 def introspection_path(version: str) -> Path:
@@ -56,10 +57,18 @@ def load_schema(version: str) -> GraphQLSchema:
     with gzip.open(introspection_path(version)) as fh:
         introspection = json.load(fh)["data"]
     schema = build_client_schema(introspection)
-    unexpected = [e.message for e in validate_schema(schema) if not SHOPIFY_SCHEMA_QUIRK.match(e.message)]
+    messages = [e.message for e in validate_schema(schema)]
+    unexpected = [m for m in messages if not SHOPIFY_SCHEMA_QUIRK.match(m)]
     if unexpected:
         raise TypeError(f"Shopify Admin schema {version} is invalid: " + "; ".join(unexpected))
+    _ACCEPTED[version] = tuple(messages)
     # The only errors were the known quirk: mark the schema as validated so that graphql-core's
     # validate()/execute() (which call assert_valid_schema) accept it.
     schema._validation_errors = []  # noqa: SLF001 - graphql-core's own cache of validate_schema()
     return schema
+
+
+def accepted_schema_errors(version: str) -> tuple[str, ...]:
+    """The schema-validation messages :func:`load_schema` accepted for ``version`` (the quirk)."""
+    load_schema(version)
+    return _ACCEPTED[version]
