@@ -91,8 +91,11 @@ def check_bulk_query(schema: GraphQLSchema, text: str) -> tuple[Any, list[dict[s
     errors: list[dict[str, Any]] = []
     state = {"count": 0, "depth": 0, "via_nodes": [], "without_id": [], "in_list": False}
 
-    def walk(parent: Any, nodes: list[FieldNode], depth: int, in_list: bool) -> None:
-        groups = collect_fields(schema, fragments, None, parent, [n.selection_set for n in nodes if n.selection_set])
+    def sets(nodes: list[FieldNode]) -> list[Any]:
+        return [n.selection_set for n in nodes if n.selection_set]
+
+    def walk(parent: Any, selection_sets: list[Any], depth: int, in_list: bool) -> None:
+        groups = collect_fields(schema, fragments, None, parent, selection_sets)
         for key, fnodes in groups.items():
             name = fnodes[0].name.value
             if name.startswith("__"):
@@ -106,26 +109,26 @@ def check_bulk_query(schema: GraphQLSchema, text: str) -> tuple[Any, list[dict[s
                     state["in_list"] = True
                 if depth >= 1 and "id" not in groups:
                     state["without_id"].append(key)
-                conn = collect_fields(schema, fragments, None, type_, [n.selection_set for n in fnodes if n.selection_set])
+                conn = collect_fields(schema, fragments, None, type_, sets(fnodes))
                 if "nodes" in {ns[0].name.value for ns in conn.values()}:
                     state["via_nodes"].append(key)
                 edge_type = named_type(type_.fields["edges"].type)
                 for edge_nodes in conn.values():
                     if edge_nodes[0].name.value != "edges":
                         continue
-                    edge = collect_fields(schema, fragments, None, edge_type, [n.selection_set for n in edge_nodes if n.selection_set])
+                    edge = collect_fields(schema, fragments, None, edge_type, sets(edge_nodes))
                     for node_nodes in edge.values():
                         if node_nodes[0].name.value == "node":
-                            walk(named_type(edge_type.fields["node"].type), node_nodes, depth + 1, in_list)
+                            walk(named_type(edge_type.fields["node"].type), sets(node_nodes), depth + 1, in_list)
             elif hasattr(type_, "fields"):
-                walk(type_, fnodes, depth, in_list or list_depth(definition.type) > 0)
+                walk(type_, sets(fnodes), depth, in_list or list_depth(definition.type) > 0)
 
     operation = operations[0]
     root = schema.query_type
     roots = collect_fields(schema, fragments, None, root, [operation.selection_set])  # type: ignore[arg-type]
     if any(nodes[0].name.value == "node" for nodes in roots.values()):
         errors.append(_user_error("Bulk queries cannot contain a top level `node` field."))
-    walk(root, [FieldNode(selection_set=operation.selection_set)], 0, False)
+    walk(root, [operation.selection_set], 0, False)
     if state["via_nodes"]:
         names = state["via_nodes"]
         errors.append(
@@ -341,7 +344,7 @@ def _completed(op: BulkOperationRecord, ctx: RequestContext) -> bool:
     return ctx.shop.bulk.status(op, ctx) == "COMPLETED"
 
 
-def _completed_at(op: BulkOperationRecord, ctx: RequestContext) -> str | None:
+def _completed_at(op: BulkOperationRecord, args: dict[str, Any], ctx: RequestContext) -> str | None:
     status = ctx.shop.bulk.status(op, ctx)
     if status == "COMPLETED":
         return format_timestamp(op.created_at + round(op.duration))

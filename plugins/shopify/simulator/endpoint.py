@@ -11,6 +11,7 @@ importer sends the same document for every page, so steady-state requests skip a
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,19 @@ def _error_json(error: GraphQLError, code: str | None = None) -> dict[str, Any]:
     return out
 
 
+_UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
+
+
+def _shopify_wording(error: dict[str, Any]) -> dict[str, Any]:
+    """graphql-ruby's wording for the most common mistake, which clients may match on."""
+    match = _UNDEFINED_FIELD.match(error["message"])
+    if match and error.get("extensions", {}).get("code") == "undefinedField":
+        field_name, type_name = match.groups()
+        error["message"] = f"Field '{field_name}' doesn't exist on type '{type_name}'"
+        error["extensions"] = {"code": "undefinedField", "typeName": type_name, "fieldName": field_name}
+    return error
+
+
 def _validation_errors(schema: GraphQLSchema, document: DocumentNode) -> list[dict[str, Any]]:
     errors = validate(schema, document)
     if not errors:
@@ -132,7 +146,7 @@ def _validation_errors(schema: GraphQLSchema, document: DocumentNode) -> list[di
     for rule in specified_rules:  # failure path only: find which rule raised each error
         for error in validate(schema, document, [rule]):
             codes.setdefault((error.message, str(error.locations)), _RULE_CODES.get(rule.__name__, "validationError"))
-    return [_error_json(e, codes.get((e.message, str(e.locations)), "validationError")) for e in errors]
+    return [_shopify_wording(_error_json(e, codes.get((e.message, str(e.locations)), "validationError"))) for e in errors]
 
 
 class GraphQLEndpoint:
@@ -204,7 +218,10 @@ class GraphQLEndpoint:
         assert cost is not None and plan is not None
         if plan.errors:
             return Reply(200, {"errors": [_error_json(e) for e in plan.errors]}, "invalid", operation_name=operation_name)
-        return self._run(version, payload, prepared, coerced, cost, plan, operation_name, throttle_storm)
+        reply = self._run(version, payload, prepared, coerced, cost, plan, operation_name, throttle_storm)
+        if reply.operation_name is None and prepared.operation.name is not None:
+            reply.operation_name = prepared.operation.name.value  # for the request log
+        return reply
 
     def _run(
         self,

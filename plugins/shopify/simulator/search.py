@@ -242,6 +242,7 @@ _FULFILLMENT = {
     "unfulfilled": "UNFULFILLED",
 }
 _FINANCIAL = {"paid": "PAID", "partially_refunded": "PARTIALLY_REFUNDED", "refunded": "REFUNDED"}
+_TEXT_FIELDS = frozenset({"status", "name", "fulfillment_status", "financial_status"})
 
 
 def _in_range(attr: str, start: int | None, stop: int | None) -> Predicate:
@@ -291,6 +292,9 @@ class _Compiler:
                 self.warn(term, f"Input `{value}` is not an accepted value.", "invalid_value")
                 return lambda o: True
             return _in_range("id", *_range(term.op, int(number), int(number) + 1))
+        if name not in _TEXT_FIELDS:
+            self.warn(term, "Invalid search field for this query.", "invalid_field")
+            return lambda o: True
         if term.op != ":":
             self.warn(term, f"Comparator `{term.op}` is not supported for `{name}`.", "invalid_value")
             return lambda o: True
@@ -309,10 +313,7 @@ class _Compiler:
         if name == "financial_status" and key in _FINANCIAL:
             status = _FINANCIAL[key]
             return lambda o: o.display_financial_status() == status
-        if name in ("fulfillment_status", "financial_status"):
-            self.warn(term, f"Input `{value}` is not an accepted value.", "invalid_value")
-            return lambda o: True
-        self.warn(term, "Invalid search field for this query.", "invalid_field")
+        self.warn(term, f"Input `{value}` is not an accepted value.", "invalid_value")
         return lambda o: True
 
 
