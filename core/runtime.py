@@ -107,10 +107,13 @@ class Runtime:
         self._notify("on_run_finished", shop=shop, job=job, run=run)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
-        try:
-            getattr(self.pm.hook, hook)(**kwargs)
-        except Exception:
-            log.exception("a plugin's %s hook failed; the run goes on", hook)
+        """Call every listener on its own, so one plugin's bug neither fails the run nor
+        silences the plugins after it (pluggy stops a call at the first exception)."""
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            try:
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except Exception:
+                log.exception("plugin %r failed in %s; the run goes on", impl.plugin_name, hook)
 
     def close(self) -> None:
         self.storage.dispose()

@@ -159,7 +159,7 @@ def test_a_failure_mid_window_keeps_the_watermark_and_the_next_run_completes_it(
             except ValueError:
                 pass  # nothing left unfulfilled on that line
         h.advance(600)
-        h.sim.faults = FaultConfig(fail_after_requests=h.sim.stats.requests + 3)
+        h.sim.faults = FaultConfig(fail_after_requests=h.sim.stats.requests + 1)  # page 1 stored, then down
         failed = h.run()
 
         assert failed.status is JobRunStatus.FAILED
