@@ -1,0 +1,85 @@
+"""Job controls: the same core.jobcontrol functions the CLI calls; bad input comes back as userErrors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from core import jobcontrol
+
+from .. import ids
+from ..context import Info
+from ..errors import BadInput
+from ..inputs import opt
+from ..payloads import UserError, attempt, refuse
+from ..permissions import IsAdmin
+from .types import Job, JobRun, ScheduleInput
+
+SCHEDULE_PATHS = {
+    "schedule": ["schedule"],
+    "cron": ["schedule", "cron"],
+    "everySeconds": ["schedule", "everySeconds"],
+    "timezone": ["schedule", "timezone"],
+}
+
+
+@strawberry.type
+class JobPayload:
+    job: Job | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class JobRunPayload:
+    run: JobRun | None
+    user_errors: list[UserError]
+
+
+async def _job_control(info: Info, job_id: strawberry.ID, control, *args, **kwargs) -> JobPayload:  # type: ignore[no-untyped-def]
+    try:
+        pk = ids.decode_as(job_id, "Job", argument="jobId")
+    except BadInput as exc:
+        return JobPayload(job=None, user_errors=refuse(exc))
+    runtime = info.context.runtime
+    job, errors = await attempt(info, lambda: control(runtime, pk, *args, **kwargs),
+                                paths=SCHEDULE_PATHS, not_found=["jobId"])
+    return JobPayload(job=Job.from_record(job) if job is not None else None, user_errors=errors)
+
+
+@strawberry.type
+class JobMutations:
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Replace a job's schedule; the next run time is recomputed from now.")
+    async def update_job_schedule(self, info: Info, job_id: strawberry.ID, schedule: ScheduleInput) -> JobPayload:
+        return await _job_control(info, job_id, jobcontrol.update_schedule, cron=opt(schedule.cron),
+                                  every_seconds=opt(schedule.every_seconds), timezone=opt(schedule.timezone))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description="Stop scheduling; a run in progress finishes.")
+    async def pause_job(self, info: Info, job_id: strawberry.ID) -> JobPayload:
+        return await _job_control(info, job_id, jobcontrol.pause_job)
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description="Schedule again from now (missed slots are not replayed).")
+    async def resume_job(self, info: Info, job_id: strawberry.ID) -> JobPayload:
+        return await _job_control(info, job_id, jobcontrol.resume_job)
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description="Record the next scheduled slot as SKIPPED.")
+    async def skip_next_run(self, info: Info, job_id: strawberry.ID) -> JobPayload:
+        return await _job_control(info, job_id, jobcontrol.skip_next_run)
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Queue a run now, optionally over an explicit window; follow it with jobRunUpdated.")
+    async def run_job_now(self, info: Info, job_id: strawberry.ID, window_from: datetime | None = strawberry.UNSET,
+                          window_thru: datetime | None = strawberry.UNSET) -> JobRunPayload:
+        try:
+            pk = ids.decode_as(job_id, "Job", argument="jobId")
+        except BadInput as exc:
+            return JobRunPayload(run=None, user_errors=refuse(exc))
+        context = info.context
+        run, errors = await attempt(
+            info,
+            lambda: jobcontrol.run_job_now(context.runtime, context.queue.enqueue_run, pk,
+                                           window_from=opt(window_from), window_thru=opt(window_thru)),
+            not_found=["jobId"],
+        )
+        return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)

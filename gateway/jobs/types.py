@@ -1,0 +1,190 @@
+"""Scheduled jobs, their schedules and the history of their runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from core import Job as CoreJob
+from core import JobRun as CoreJobRun
+from core import JobRunStatus as CoreJobRunStatus
+from core import RunTrigger as CoreRunTrigger
+from core import Schedule as CoreSchedule
+from core.schedules import describe
+
+from .. import ids
+from ..context import Info
+from ..pagination import PageInfo
+from ..system.types import Node
+
+JobRunStatus = strawberry.enum(CoreJobRunStatus, name="JobRunStatus")
+RunTrigger = strawberry.enum(CoreRunTrigger, name="RunTrigger")
+
+FINISHED = frozenset({CoreJobRunStatus.SUCCEEDED, CoreJobRunStatus.FAILED, CoreJobRunStatus.SKIPPED})
+
+
+@strawberry.type(description="When a job runs: a cron expression in a timezone, or a fixed interval.")
+class Schedule:
+    cron: str | None
+    every_seconds: int | None
+    timezone: str
+    description: str = strawberry.field(description="In words, e.g. 'Every hour' or 'At 02:30 AM (Europe/Rome)'.")
+
+    @classmethod
+    def from_record(cls, s: CoreSchedule) -> Schedule:
+        return cls(cron=s.cron, every_seconds=s.every_seconds, timezone=s.timezone, description=describe(s))
+
+
+@strawberry.input(description="Give exactly one of cron or everySeconds.")
+class ScheduleInput:
+    cron: str | None = strawberry.field(default=strawberry.UNSET, description="Five fields, e.g. '*/15 * * * *'.")
+    every_seconds: int | None = strawberry.UNSET
+    timezone: str | None = strawberry.field(default=strawberry.UNSET, description="IANA name for cron; default UTC.")
+
+
+@strawberry.type(description="Live progress of a run: stored every half second, fresher from the queue while it runs.")
+class RunProgress:
+    pages: int
+    orders_seen: int
+    units_canceled: int
+    items_canceled: int
+    checkpoint: datetime | None = strawberry.field(description="updatedAt of the last order stored.")
+    elapsed_seconds: float | None
+
+    @classmethod
+    def from_dict(cls, p: dict[str, Any]) -> RunProgress:
+        checkpoint = p.get("checkpoint")
+        return cls(pages=int(p.get("pages") or 0), orders_seen=int(p.get("ordersSeen") or 0),
+                   units_canceled=int(p.get("unitsCanceled") or 0), items_canceled=int(p.get("itemsCanceled") or 0),
+                   checkpoint=datetime.fromisoformat(checkpoint) if isinstance(checkpoint, str) else None,
+                   elapsed_seconds=float(p["elapsedSeconds"]) if p.get("elapsedSeconds") is not None else None)
+
+
+def fresher(stored: dict[str, Any] | None, live: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The more advanced of the stored and the queue's progress (the queue's wins ties)."""
+    if not live:
+        return stored or None
+    if not stored:
+        return live
+
+    def rank(p: dict[str, Any]) -> tuple[float, float]:
+        return float(p.get("pages") or 0), float(p.get("elapsedSeconds") or 0)
+
+    return live if rank(live) >= rank(stored) else stored
+
+
+@strawberry.type(description="One execution of a job over a window of order updates.")
+class JobRun(Node):
+    id: strawberry.ID
+    status: JobRunStatus
+    trigger: RunTrigger
+    window_from: datetime | None
+    window_thru: datetime | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    orders_seen: int
+    items_canceled: int
+    units_canceled: int
+    orders_canceled: int
+    pages: int
+    api_cost: float
+    throttled: int
+    retries: int
+    error: str | None
+    record: strawberry.Private[CoreJobRun]
+    live: strawberry.Private[dict[str, Any] | None]
+    live_known: strawberry.Private[bool]
+
+    @classmethod
+    def from_record(cls, r: CoreJobRun, *, live: dict[str, Any] | None = None, live_known: bool = False) -> JobRun:
+        """``live``: the queue's progress when the caller already fetched it (``live_known``)."""
+        return cls(id=strawberry.ID(ids.encode("JobRun", r.id)), status=r.status, trigger=r.trigger,
+                   window_from=r.window_from, window_thru=r.window_thru, queued_at=r.queued_at,
+                   started_at=r.started_at, finished_at=r.finished_at, orders_seen=r.orders_seen,
+                   items_canceled=r.items_canceled, units_canceled=r.units_canceled,
+                   orders_canceled=r.orders_canceled, pages=r.pages, api_cost=r.api_cost, throttled=r.throttled,
+                   retries=r.retries, error=r.error, record=r, live=live, live_known=live_known)
+
+    @strawberry.field
+    async def job(self, info: Info) -> Job:
+        job = await info.context.loaders.jobs.load(self.record.job_id)
+        if job is None:
+            raise LookupError(f"job {self.record.job_id} of run {self.record.id} is missing")
+        return Job.from_record(job)
+
+    @strawberry.field(description="finishedAt - startedAt, or the time so far while running.")
+    def duration_seconds(self, info: Info) -> float | None:
+        r = self.record
+        if r.started_at is None:
+            return None
+        end = r.finished_at or info.context.runtime.now()
+        return max(0.0, (end - r.started_at).total_seconds())
+
+    @strawberry.field
+    async def progress(self, info: Info) -> RunProgress | None:
+        live = self.live
+        if not self.live_known and self.record.status is CoreJobRunStatus.RUNNING:
+            live = await info.context.loaders.queue_progress.load(self.record.id)
+        chosen = fresher(self.record.progress, live)
+        return RunProgress.from_dict(chosen) if chosen else None
+
+
+@strawberry.type
+class JobRunEdge:
+    cursor: str
+    node: JobRun
+
+
+@strawberry.type
+class JobRunConnection:
+    edges: list[JobRunEdge]
+    nodes: list[JobRun]
+    page_info: PageInfo
+
+
+@strawberry.type(description="A kind of work done for one shop on a schedule (e.g. canceled-items).")
+class Job(Node):
+    id: strawberry.ID
+    shop: str = strawberry.field(description="The shop's name.")
+    kind: str
+    schedule: Schedule
+    paused: bool
+    skip_next: bool = strawberry.field(description="The next scheduled slot will be recorded as SKIPPED.")
+    next_run_at: datetime | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_record(cls, j: CoreJob) -> Job:
+        return cls(id=strawberry.ID(ids.encode("Job", j.id)), shop=j.shop, kind=j.kind,
+                   schedule=Schedule.from_record(j.schedule), paused=j.paused, skip_next=j.skip_next,
+                   next_run_at=j.next_run_at, pk=j.id)
+
+    @strawberry.field(description="The newest run, whatever its status.")
+    async def last_run(self, info: Info) -> JobRun | None:
+        return _run(await info.context.loaders.latest_run.load(self.pk))
+
+    @strawberry.field(description="The run in progress, else the oldest queued one.")
+    async def current_run(self, info: Info) -> JobRun | None:
+        return _run(await info.context.loaders.current_run.load(self.pk))
+
+    @strawberry.field
+    async def last_successful_run(self, info: Info) -> JobRun | None:
+        return _run(await info.context.loaders.last_successful_run.load(self.pk))
+
+    @strawberry.field(description="End of the last window fully stored; the next run starts just before it.")
+    async def watermark(self, info: Info) -> datetime | None:
+        return await info.context.loaders.watermark.load(self.pk)
+
+    @strawberry.field(description="Runs of this job, newest first.")
+    async def runs(self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET,
+                   status: JobRunStatus | None = strawberry.UNSET) -> JobRunConnection:
+        from .queries import list_runs
+
+        return await list_runs(info, self.pk, first=first, after=after, status=status)
+
+
+def _run(record: CoreJobRun | None) -> JobRun | None:
+    return JobRun.from_record(record) if record is not None else None

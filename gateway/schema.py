@@ -1,0 +1,74 @@
+"""The schema: root types merged from each domain's queries and mutations, plus the safety extensions.
+
+``schema`` (built with the default limits) is what ``docs/schema.graphql`` is exported from;
+:func:`create_app` builds one with the limits of its own settings.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from core import Settings
+
+from . import error_policy
+from .jobs.mutations import JobMutations
+from .jobs.queries import JobQueries
+from .jobs.subscriptions import JobSubscriptions
+from .jobs.types import Job, JobRun
+from .orders.queries import OrderQueries
+from .orders.types import ItemCancellation, Order, OrderItem
+from .shops.mutations import ShopMutations
+from .shops.queries import ShopQueries
+from .shops.types import Shop
+from .system.queries import SystemQueries
+from .tokens.mutations import TokenMutations
+from .tokens.queries import TokenQueries
+from .tokens.types import ApiToken
+
+Query = merge_types("Query", (OrderQueries, ShopQueries, JobQueries, TokenQueries, SystemQueries))
+Mutation = merge_types("Mutation", (JobMutations, ShopMutations, TokenMutations))
+Subscription = merge_types("Subscription", (JobSubscriptions,))
+
+NODE_TYPES = (Order, OrderItem, ItemCancellation, Job, JobRun, Shop, ApiToken)
+
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+CACHE_SIZE = 256
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        error_policy.process_errors(errors, execution_context)
+
+
+def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
+    depth = max_query_depth or Settings.model_fields["max_query_depth"].default
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=list(NODE_TYPES),
+        extensions=[
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            partial(ParserCache, maxsize=CACHE_SIZE),
+            partial(QueryDepthLimiter, max_depth=depth),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(ValidationCache, maxsize=CACHE_SIZE),
+            error_policy.MaskUnexpectedErrors,
+        ],
+    )
+
+
+schema = build_schema()
