@@ -46,7 +46,9 @@ async def post(
     return await http.post(f"/admin/api/{version}/graphql.json", json=body, headers=headers)
 
 
-async def gql(http: httpx2.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, version: str = VERSION) -> dict[str, Any]:
+async def gql(
+    http: httpx2.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, version: str = VERSION
+) -> dict[str, Any]:
     """POST a query that must succeed; returns the whole body (data + extensions)."""
     response = await post(http, query, variables, version=version)
     assert response.status_code == 200, response.text

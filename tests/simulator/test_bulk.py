@@ -55,7 +55,9 @@ async def test_lifecycle_and_jsonl(sim: ShopSimulator, client: httpx2.AsyncClien
     rows = [orjson.loads(line) for line in response.content.splitlines()]
     assert len(rows) == int(done["objectCount"])
     parents = [row for row in rows if "__parentId" not in row]
-    assert [row["id"] for row in parents] == sorted(orders, key=lambda g: sim.store.orders[int(g.rsplit("/", 1)[1])].created_at)
+    assert [row["id"] for row in parents] == sorted(
+        orders, key=lambda g: sim.store.orders[int(g.rsplit("/", 1)[1])].created_at
+    )
     seen: set[str] = set()
     for row in rows:  # flat, parents first: every child points at an order already written
         if "__parentId" in row:
@@ -83,8 +85,12 @@ async def test_completion_takes_time_proportional_to_objects(manual_time: Manual
         assert (await poll(http, op["id"]))["status"] == "COMPLETED"
 
 
-@pytest.mark.parametrize(("version", "limit", "code"), [("2025-10", 1, "OPERATION_IN_PROGRESS"), ("2026-07", 5, "LIMIT_REACHED")])
-async def test_concurrency_limit_depends_on_the_api_version(manual_time: ManualTime, version: str, limit: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("version", "limit", "code"), [("2025-10", 1, "OPERATION_IN_PROGRESS"), ("2026-07", 5, "LIMIT_REACHED")]
+)
+async def test_concurrency_limit_depends_on_the_api_version(
+    manual_time: ManualTime, version: str, limit: int, code: str
+) -> None:
     sim = slow_sim(manual_time)
     sim.seed(5, seed=1)
     async with client_for(sim) as http:
@@ -140,8 +146,14 @@ async def test_polling_paths(sim: ShopSimulator, client: httpx2.AsyncClient) -> 
         ('{ node(id: "gid://shopify/Order/1") { id } }', "top level `node` field"),
         ("{ orders { edges { node { id nope } } } }", "Invalid bulk query: Cannot query field 'nope' on type 'Order'."),
         ("{ orders { edges { node { id } } ", "Invalid bulk query: Syntax Error"),
-        ("mutation { bulkOperationCancel(id: \"x\") { userErrors { message } } }", "Only `query` operations are supported."),
-        ("{ products { edges { node { id } } } }", "only runs bulk queries over a single top-level `orders` connection"),
+        (
+            'mutation { bulkOperationCancel(id: "x") { userErrors { message } } }',
+            "Only `query` operations are supported.",
+        ),
+        (
+            "{ products { edges { node { id } } } }",
+            "only runs bulk queries over a single top-level `orders` connection",
+        ),
     ],
 )
 async def test_bulk_query_rules(sim: ShopSimulator, client: httpx2.AsyncClient, query: str, message: str) -> None:

@@ -53,7 +53,9 @@ async def test_an_empty_page_costs_two(client: httpx2.AsyncClient) -> None:
     assert cost_of(await gql(client, ORDERS_IDS)) == (13, 2)
 
 
-async def test_lists_with_first_use_the_multiplier_and_objects_cost_one(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_lists_with_first_use_the_multiplier_and_objects_cost_one(
+    sim: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     order = sim.create_order(lines=[("SKU-1", 2)])
     [only] = sim.line_item_ids(order)
     sim.cancel_units(order, only, 1)

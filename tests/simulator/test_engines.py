@@ -55,13 +55,18 @@ fragment OrderFields on Order {
 async def answer(executor: str, variables: dict[str, Any], query: str = RICH) -> dict[str, Any]:
     sim = ShopSimulator(clock=SimClock(NOW, frozen=True), time_source=ManualTime(), executor=executor)  # type: ignore[arg-type]
     orders = sim.seed(40, seed=21, max_lines=6)
-    variables = {**variables, "ids": [orders[0], sim.line_item_ids(orders[1])[0], "gid://shopify/Order/3", "gid://shopify/Customer/1"]}
+    variables = {
+        **variables,
+        "ids": [orders[0], sim.line_item_ids(orders[1])[0], "gid://shopify/Order/3", "gid://shopify/Customer/1"],
+    }
     async with client_for(sim) as http:
         body = (await post(http, query, variables)).json()
     return body
 
 
-@pytest.mark.parametrize("variables", [{"first": 12, "withRefunds": True}, {"first": 4, "withRefunds": False, "skipLines": True}])
+@pytest.mark.parametrize(
+    "variables", [{"first": 12, "withRefunds": True}, {"first": 4, "withRefunds": False, "skipLines": True}]
+)
 async def test_both_engines_return_identical_responses(variables: dict[str, Any]) -> None:
     compiled, reference = await answer("compiled", variables), await answer("graphql-core", variables)
     assert "errors" not in compiled, compiled

@@ -22,7 +22,10 @@ async def test_faults_are_off_by_default(sim: ShopSimulator, client: httpx2.Asyn
     assert sim.stats.errors_injected == 0
 
 
-@pytest.mark.parametrize(("status", "body_start"), [(500, '{"errors":"Internal Server Error"}'), (502, "<!DOCTYPE html>"), (503, '{"errors":"Service Unavailable"}')])
+@pytest.mark.parametrize(
+    ("status", "body_start"),
+    [(500, '{"errors":"Internal Server Error"}'), (502, "<!DOCTYPE html>"), (503, '{"errors":"Service Unavailable"}')],
+)
 async def test_5xx(sim: ShopSimulator, client: httpx2.AsyncClient, status: int, body_start: str) -> None:
     for seed in range(50):  # find a seed whose first draw picks this status
         sim.faults = FaultConfig(rate_5xx=1.0, seed=seed)

@@ -18,7 +18,9 @@ async def test_missing_or_wrong_token_is_401(client: httpx2.AsyncClient) -> None
     for token in (None, "shpat_wrong"):
         response = await post(client, SHOP, token=token)
         assert response.status_code == 401
-        assert response.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+        assert response.json() == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
 
 
 @pytest.mark.parametrize("version", ["2024-01", "2026-10", "unstable", "latest"])
@@ -53,7 +55,9 @@ async def test_each_version_validates_against_its_own_schema(sim: ShopSimulator,
     assert error["extensions"] == {"code": "undefinedField", "typeName": "QueryRoot", "fieldName": "bulkOperation"}
 
 
-async def test_validation_errors_are_200_with_locations_and_cost_nothing(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_validation_errors_are_200_with_locations_and_cost_nothing(
+    sim: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     response = await post(client, "{\n  orders(first: 1) { nodes { id nope } }\n}")
     assert response.status_code == 200
     body = response.json()
@@ -77,10 +81,14 @@ async def test_syntax_errors_and_bad_variables(client: httpx2.AsyncClient) -> No
 
 async def test_malformed_json_is_400(client: httpx2.AsyncClient) -> None:
     response = await client.post(
-        "/admin/api/2026-07/graphql.json", content=b'{"query": ', headers={"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/json"}
+        "/admin/api/2026-07/graphql.json",
+        content=b'{"query": ',
+        headers={"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    response = await client.post("/admin/api/2026-07/graphql.json", json={"variables": {}}, headers={"X-Shopify-Access-Token": TOKEN})
+    response = await client.post(
+        "/admin/api/2026-07/graphql.json", json={"variables": {}}, headers={"X-Shopify-Access-Token": TOKEN}
+    )
     assert response.status_code == 400
 
 
@@ -96,7 +104,11 @@ async def test_raw_graphql_bodies_are_accepted(client: httpx2.AsyncClient) -> No
 async def test_shop_and_installation(client: httpx2.AsyncClient) -> None:
     body = await gql(client, SHOP + " ")
     assert body["data"] == {
-        "shop": {"name": "Demo Shop", "myshopifyDomain": "demo-shop.myshopify.com", "plan": {"displayName": "Basic", "shopifyPlus": False}}
+        "shop": {
+            "name": "Demo Shop",
+            "myshopifyDomain": "demo-shop.myshopify.com",
+            "plan": {"displayName": "Basic", "shopifyPlus": False},
+        }
     }
     scopes = await gql(client, "{ currentAppInstallation { accessScopes { handle } } }")
     assert scopes["data"]["currentAppInstallation"]["accessScopes"] == [{"handle": "read_orders"}]
@@ -107,7 +119,9 @@ async def test_unsimulated_fields_are_null_or_a_clear_error(sim: ShopSimulator, 
     nullable = await gql(client, "query($id: ID!) { order(id: $id) { id email note customer { id } } }", {"id": order})
     assert nullable["data"]["order"] == {"id": order, "email": None, "note": None, "customer": None}
     before = sim.bucket.available()
-    response = await post(client, "query($id: ID!) { order(id: $id) { id billingAddressMatchesShippingAddress } }", {"id": order})
+    response = await post(
+        client, "query($id: ID!) { order(id: $id) { id billingAddressMatchesShippingAddress } }", {"id": order}
+    )
     [error] = response.json()["errors"]
     assert error["message"].startswith("Field 'Order.billingAddressMatchesShippingAddress' is not simulated")
     assert error["extensions"]["code"] == "NOT_SIMULATED"
@@ -119,7 +133,11 @@ async def test_throttled_shape_nothing_charged_and_refill(manual_time: ManualTim
     query = "{ orders(first: 250) { nodes { id } } }"  # requested 13, actual 2 on an empty shop
     async with client_for(sim) as http:
         first = await gql(http, query)
-        assert first["extensions"]["cost"]["throttleStatus"] == {"maximumAvailable": 20.0, "currentlyAvailable": 18, "restoreRate": 2.0}
+        assert first["extensions"]["cost"]["throttleStatus"] == {
+            "maximumAvailable": 20.0,
+            "currentlyAvailable": 18,
+            "restoreRate": 2.0,
+        }
         second = await gql(http, query)
         assert second["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 16
         await gql(http, query)

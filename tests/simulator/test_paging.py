@@ -44,7 +44,9 @@ async def walk(client: httpx2.AsyncClient, first: int, **variables: Any) -> list
 
 @pytest.mark.parametrize("sort", ["UPDATED_AT", "CREATED_AT", "PROCESSED_AT", "ID"])
 @pytest.mark.parametrize("reverse", [False, True])
-async def test_paging_visits_every_order_exactly_once(sim: ShopSimulator, client: httpx2.AsyncClient, sort: str, reverse: bool) -> None:
+async def test_paging_visits_every_order_exactly_once(
+    sim: ShopSimulator, client: httpx2.AsyncClient, sort: str, reverse: bool
+) -> None:
     orders = sim.seed(137, seed=7)
     seen = await walk(client, 25, sort=sort, reverse=reverse)
     assert sorted(seen) == sorted(orders) and len(seen) == len(set(seen))
@@ -76,7 +78,9 @@ async def test_cursor_is_an_opaque_keyset_of_sort_value_and_id(sim: ShopSimulato
     assert connection["pageInfo"]["endCursor"] == connection["edges"][0]["cursor"]
 
 
-async def test_an_order_updated_mid_paging_moves_behind_the_cursor(sim: ShopSimulator, clock: SimClock, client: httpx2.AsyncClient) -> None:
+async def test_an_order_updated_mid_paging_moves_behind_the_cursor(
+    sim: ShopSimulator, clock: SimClock, client: httpx2.AsyncClient
+) -> None:
     """Shopify evaluates "after this key" at request time: an order updated while a client pages by
     UPDATED_AT leaves its old place and reappears at the end, so the client sees it twice."""
     orders = [sim.create_order(lines=[("SKU-1", 1)]) for _ in range(6)]
@@ -120,13 +124,19 @@ async def test_page_info_both_ways(sim: ShopSimulator, client: httpx2.AsyncClien
     newest_first = await page(client, first=2, sort="ID", reverse=True)
     assert names(newest_first) == ["#1005", "#1004"]
     empty = await page(client, first=2, sort="ID", q="status:cancelled")
-    assert empty == {"edges": [], "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+    assert empty == {
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None},
+    }
 
 
 async def test_page_size_limits(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
     too_big = (await post(client, "{ orders(first: 251) { nodes { id } } }")).json()
     assert too_big["data"] is None
-    assert too_big["errors"][0]["message"] == "Argument 'first' on Field 'orders' has an invalid value (251). Expected a page size from 0 to 250."
+    assert (
+        too_big["errors"][0]["message"]
+        == "Argument 'first' on Field 'orders' has an invalid value (251). Expected a page size from 0 to 250."
+    )
     assert too_big["errors"][0]["locations"] == [{"line": 1, "column": 3}]
     missing = (await post(client, "{ orders { nodes { id } } }")).json()
     assert missing["errors"][0]["message"] == "you must provide one of first or last"
@@ -137,7 +147,11 @@ async def test_page_size_limits(sim: ShopSimulator, client: httpx2.AsyncClient) 
 
 async def test_a_malformed_cursor_is_a_graphql_error(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
     sim.create_order(lines=[("SKU-1", 1)])
-    for cursor in ("garbage", base64.b64encode(b'{"last_id": 1}').decode(), base64.b64encode(b'{"last_id":1,"last_value":"x"}').decode()):
+    for cursor in (
+        "garbage",
+        base64.b64encode(b'{"last_id": 1}').decode(),
+        base64.b64encode(b'{"last_id":1,"last_value":"x"}').decode(),
+    ):
         body = (await post(client, PAGE, {"first": 5, "after": cursor, "sort": "UPDATED_AT"})).json()
         assert body["data"] is None
         assert body["errors"][0]["message"].startswith("Invalid cursor")
@@ -150,7 +164,9 @@ async def test_nested_line_items_page_beyond_250(sim: ShopSimulator, client: htt
         lineItems(first: 250, after: $after) { nodes { id sku } pageInfo { hasNextPage endCursor } } } }"""
     first = (await gql(client, query, {"id": order}))["data"]["order"]["lineItems"]
     assert len(first["nodes"]) == 250 and first["pageInfo"]["hasNextPage"] is True
-    second = (await gql(client, query, {"id": order, "after": first["pageInfo"]["endCursor"]}))["data"]["order"]["lineItems"]
+    second = (await gql(client, query, {"id": order, "after": first["pageInfo"]["endCursor"]}))["data"]["order"][
+        "lineItems"
+    ]
     assert [n["sku"] for n in second["nodes"]] == [f"BULK-{i}" for i in range(250, 260)]
     assert second["pageInfo"]["hasNextPage"] is False
     assert [n["id"] for n in first["nodes"] + second["nodes"]] == sim.line_item_ids(order)
@@ -163,7 +179,9 @@ async def test_nested_refund_lines_page_too(sim: ShopSimulator, client: httpx2.A
         refundLineItems(first: 2, after: $after) { edges { cursor node { quantity lineItem { sku } } } pageInfo { hasNextPage endCursor } } } } }"""
     first = (await gql(client, query, {"id": order}))["data"]["order"]["refunds"][0]["refundLineItems"]
     assert [e["node"]["lineItem"]["sku"] for e in first["edges"]] == ["SKU-1", "SKU-2"]
-    second = (await gql(client, query, {"id": order, "after": first["pageInfo"]["endCursor"]}))["data"]["order"]["refunds"][0]["refundLineItems"]
+    second = (await gql(client, query, {"id": order, "after": first["pageInfo"]["endCursor"]}))["data"]["order"][
+        "refunds"
+    ][0]["refundLineItems"]
     assert [e["node"]["lineItem"]["sku"] for e in second["edges"]] == ["SKU-3"]
     assert second["pageInfo"]["hasNextPage"] is False
 

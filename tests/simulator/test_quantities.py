@@ -45,7 +45,14 @@ def line(order: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 def quantities(node: dict[str, Any]) -> dict[str, int]:
-    keys = ("quantity", "currentQuantity", "refundableQuantity", "unfulfilledQuantity", "fulfillableQuantity", "nonFulfillableQuantity")
+    keys = (
+        "quantity",
+        "currentQuantity",
+        "refundableQuantity",
+        "unfulfilledQuantity",
+        "fulfillableQuantity",
+        "nonFulfillableQuantity",
+    )
     return {key: node[key] for key in keys}
 
 
@@ -72,7 +79,9 @@ async def test_a_new_order_is_all_unfulfilled(sim: ShopSimulator, client: httpx2
     assert (order["refunds"], order["fulfillments"], order["edited"], order["closed"]) == ([], [], False, False)
 
 
-async def test_partial_cancel_refunds_unfulfilled_units_as_cancel(sim: ShopSimulator, clock: SimClock, client: httpx2.AsyncClient) -> None:
+async def test_partial_cancel_refunds_unfulfilled_units_as_cancel(
+    sim: ShopSimulator, clock: SimClock, client: httpx2.AsyncClient
+) -> None:
     order_id = sim.create_order(lines=[("SKU-1", 3), ("SKU-2", 1)])
     first, _ = sim.line_item_ids(order_id)
     clock.advance(60)
@@ -93,7 +102,9 @@ async def test_partial_cancel_refunds_unfulfilled_units_as_cancel(sim: ShopSimul
     assert sim.truth().canceled_units == {first: 2}
 
 
-async def test_no_restock_cancel_still_counts_as_non_fulfillable(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_no_restock_cancel_still_counts_as_non_fulfillable(
+    sim: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     order_id = sim.create_order(lines=[("SKU-1", 1)])
     [only] = sim.line_item_ids(order_id)
     sim.cancel_units(order_id, only, 1, restock_type="NO_RESTOCK")
@@ -105,7 +116,9 @@ async def test_no_restock_cancel_still_counts_as_non_fulfillable(sim: ShopSimula
     assert order["displayFinancialStatus"] == "REFUNDED"
 
 
-async def test_fulfilment_then_return_leaves_non_fulfillable_at_zero(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_fulfilment_then_return_leaves_non_fulfillable_at_zero(
+    sim: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     order_id = sim.create_order(lines=[("SKU-1", 2), ("SKU-2", 1)])
     first, second = sim.line_item_ids(order_id)
     fulfillment_id = sim.fulfil(order_id, {first: 1})

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from graphql import validate_schema
 
-from plugins.shopify.schema import SCHEMA_VERSIONS, SHOPIFY_SCHEMA_QUIRK, accepted_schema_errors, introspection_path, load_schema
+from plugins.shopify.schema import (
+    SCHEMA_VERSIONS,
+    SHOPIFY_SCHEMA_QUIRK,
+    accepted_schema_errors,
+    introspection_path,
+    load_schema,
+)
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "shopify"
 

@@ -64,7 +64,9 @@ def shop(sim: ShopSimulator, clock: SimClock) -> ShopSimulator:
         ("updated_at:<now", ["#1001", "#1002"]),  # the clock reads 12:00:30; three orders changed at 12:00:30
     ],
 )
-async def test_search_filters(shop: ShopSimulator, client: httpx2.AsyncClient, query: str | None, expected: list[str]) -> None:
+async def test_search_filters(
+    shop: ShopSimulator, client: httpx2.AsyncClient, query: str | None, expected: list[str]
+) -> None:
     assert await names(client, query) == expected
 
 
@@ -84,13 +86,17 @@ async def test_orders_count_uses_the_same_filters(shop: ShopSimulator, client: h
     assert body["data"]["ordersCount"] == {"count": 5, "precision": "EXACT"}
 
 
-async def test_unknown_fields_are_dropped_with_a_search_warning(shop: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_unknown_fields_are_dropped_with_a_search_warning(
+    shop: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     body = await gql(client, NAMES, {"q": "updatd_at:>2026-08-02 status:open"})
     assert [n["name"] for n in body["data"]["orders"]["nodes"]] == ["#1001", "#1002", "#1003"]
     [search] = body["extensions"]["search"]
     assert search["path"] == ["orders"]
     assert search["query"] == "updatd_at:>2026-08-02 status:open"
-    assert search["warnings"] == [{"field": "updatd_at", "message": "Invalid search field for this query.", "code": "invalid_field"}]
+    assert search["warnings"] == [
+        {"field": "updatd_at", "message": "Invalid search field for this query.", "code": "invalid_field"}
+    ]
 
 
 async def test_an_unparseable_time_is_an_error(shop: ShopSimulator, client: httpx2.AsyncClient) -> None:
@@ -116,7 +122,9 @@ async def test_orders_older_than_60_days_need_read_all_orders(manual_time: Manua
             assert await names(http, "updated_at:>2026-01-01") == visible
             assert (await gql(http, COUNT, {"q": None}))["data"]["ordersCount"]["count"] == len(visible)
             old_id = min(sim.store.orders)
-            order = await gql(http, "query($id: ID!) { order(id: $id) { name } }", {"id": f"gid://shopify/Order/{old_id}"})
+            order = await gql(
+                http, "query($id: ID!) { order(id: $id) { name } }", {"id": f"gid://shopify/Order/{old_id}"}
+            )
             assert (order["data"]["order"] is not None) == (len(visible) == 2)
 
 
@@ -128,6 +136,11 @@ def test_search_parser_handles_odd_input() -> None:
         compiled = compile_order_search(query, now)
         assert callable(compiled.predicate)
     compiled = compile_order_search("updated_at:>=2026-08-01 updated_at:<2026-08-02 status:open", now)
-    assert compiled.bounds == {"updated_at": (int(datetime(2026, 8, 1, tzinfo=NOW.tzinfo).timestamp()), int(datetime(2026, 8, 2, tzinfo=NOW.tzinfo).timestamp()))}
+    assert compiled.bounds == {
+        "updated_at": (
+            int(datetime(2026, 8, 1, tzinfo=NOW.tzinfo).timestamp()),
+            int(datetime(2026, 8, 2, tzinfo=NOW.tzinfo).timestamp()),
+        )
+    }
     # OR branches cannot narrow an index range
     assert compile_order_search("updated_at:>2026-08-01 OR status:open", now).bounds == {}

@@ -20,7 +20,9 @@ HEADERS = {"X-Shopify-Access-Token": TOKEN}
 
 @pytest.fixture
 async def served(sim: ShopSimulator) -> AsyncIterator[httpx2.AsyncClient]:
-    server = uvicorn.Server(uvicorn.Config(sim.asgi_app, host="127.0.0.1", port=0, log_level="critical", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(sim.asgi_app, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

@@ -51,7 +51,9 @@ _BAD_GATEWAY = (
     "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
     "<body><h1>502 Bad Gateway</h1><p>The server returned an invalid or incomplete response.</p></body></html>"
 )
-_RATE_LIMITED = {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}
+_RATE_LIMITED = {
+    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+}
 
 
 class _DroppedConnection(Response):
@@ -137,9 +139,13 @@ def build_app(shop: ShopSimulator) -> Starlette:
                 payload = None
             if not isinstance(payload, dict):
                 log(number, version, 400, "invalid")
-                return JSONResponse({"errors": "Bad Request: the body is not a JSON object"}, status_code=400, headers=headers)
+                return JSONResponse(
+                    {"errors": "Bad Request: the body is not a JSON object"}, status_code=400, headers=headers
+                )
 
-        reply = shop.endpoint.handle(version, payload, throttle_storm=fault is not None and fault.kind == "throttle_storm")
+        reply = shop.endpoint.handle(
+            version, payload, throttle_storm=fault is not None and fault.kind == "throttle_storm"
+        )
         body = reply.encode()
         if fault is not None and fault.kind == "truncated":
             body = body[: len(body) // 2]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -150,11 +150,15 @@ def check_bulk_query(schema: GraphQLSchema, text: str) -> tuple[Any, list[dict[s
             )
         )
     if state["in_list"]:
-        errors.append(_user_error("Queries that contain a connection field within a list field are not currently supported."))
+        errors.append(
+            _user_error("Queries that contain a connection field within a list field are not currently supported.")
+        )
     if state["count"] == 0:
         errors.append(_user_error("Bulk queries must contain at least one connection."))
     if not errors and [nodes[0].name.value for nodes in roots.values()] != ["orders"]:
-        errors.append(_user_error("The Shopify simulator only runs bulk queries over a single top-level `orders` connection."))
+        errors.append(
+            _user_error("The Shopify simulator only runs bulk queries over a single top-level `orders` connection.")
+        )
     return document, errors
 
 
@@ -171,7 +175,9 @@ def _node_fields(connection: FieldPlan) -> list[FieldPlan]:
 class BulkManager:
     """The shop's bulk operations."""
 
-    def __init__(self, shop: ShopSimulator, time_source: Callable[[], float] | None, objects_per_second: float | None) -> None:
+    def __init__(
+        self, shop: ShopSimulator, time_source: Callable[[], float] | None, objects_per_second: float | None
+    ) -> None:
         self.shop = shop
         self.objects_per_second = objects_per_second
         self._now = time_source or time.monotonic
@@ -208,11 +214,13 @@ class BulkManager:
         if errors:
             return {"bulkOperation": None, "userErrors": errors}
         running = [op for op in self.operations.values() if self.status(op) not in TERMINAL]
-        if len(running) >= self.limit(ctx.version):
-            if self.limit(ctx.version) == 1:
-                message = f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}."
+        limit = self.limit(ctx.version)
+        if len(running) >= limit:
+            if limit == 1:
+                running_id = gid("BulkOperation", running[0].id)
+                message = f"A bulk query operation for this app and shop is already in progress: {running_id}."
                 return {"bulkOperation": None, "userErrors": [_user_error(message, "OPERATION_IN_PROGRESS", None)]}
-            message = f"A maximum of {self.limit(ctx.version)} bulk query operations can run at the same time for this app and shop."
+            message = f"A maximum of {limit} bulk query operations can run at the same time for this app and shop."
             return {"bulkOperation": None, "userErrors": [_user_error(message, "LIMIT_REACHED", None)]}
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -252,7 +260,10 @@ class BulkManager:
             number = 0
         op = self.operations.get(number)
         if op is None:
-            return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}],
+            }
         status = self.status(op)
         if status in TERMINAL:
             message = f"A bulk operation cannot be canceled when it is {status.lower()}"
@@ -286,7 +297,10 @@ class BulkManager:
         def emit(record: Any, fields: list[FieldPlan], parent: str | None) -> Iterator[dict[str, Any]]:
             parts = split.get(id(fields))
             if parts is None:
-                parts = split[id(fields)] = ([f for f in fields if not f.connection], [f for f in fields if f.connection])
+                parts = split[id(fields)] = (
+                    [f for f in fields if not f.connection],
+                    [f for f in fields if f.connection],
+                )
             plain, connections = parts
             row = run_fields(record, plain, ctx, errors)
             if parent is not None:

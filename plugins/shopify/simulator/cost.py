@@ -48,7 +48,6 @@ from graphql import (
     OperationType,
     VariableNode,
 )
-
 from graphql.execution.values import VariableValues
 
 from .documents import Fragments, collect_fields, is_abstract, is_connection, list_depth, named_type, type_conditions
@@ -275,6 +274,8 @@ def compile_cost_plan(
     if operation.operation == OperationType.MUTATION:
         root = schema.mutation_type
         groups = collect_fields(schema, fragments, variables, root, [operation.selection_set])
-        return CostPlan([CostField(key, MUTATION, nodes[0]) for key, nodes in groups.items() if not key.startswith("__")])
+        return CostPlan(
+            [CostField(key, MUTATION, nodes[0]) for key, nodes in groups.items() if not key.startswith("__")]
+        )
     root = schema.query_type
     return CostPlan(compiler.fields(root, [operation.selection_set]))

@@ -146,7 +146,9 @@ def _validation_errors(schema: GraphQLSchema, document: DocumentNode) -> list[di
     for rule in specified_rules:  # failure path only: find which rule raised each error
         for error in validate(schema, document, [rule]):
             codes.setdefault((error.message, str(error.locations)), _RULE_CODES.get(rule.__name__, "validationError"))
-    return [_shopify_wording(_error_json(e, codes.get((e.message, str(e.locations)), "validationError"))) for e in errors]
+    return [
+        _shopify_wording(_error_json(e, codes.get((e.message, str(e.locations)), "validationError"))) for e in errors
+    ]
 
 
 class GraphQLEndpoint:
@@ -183,7 +185,9 @@ class GraphQLEndpoint:
             message = f"No operation named '{operation_name}'" if operation_name else "An operation name is required"
             return _Prepared(errors=[{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}])
         if operation.operation == OperationType.SUBSCRIPTION:
-            return _Prepared(errors=[{"message": "Subscriptions are not supported", "extensions": {"code": "BAD_REQUEST"}}])
+            return _Prepared(
+                errors=[{"message": "Subscriptions are not supported", "extensions": {"code": "BAD_REQUEST"}}]
+            )
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         prepared = _Prepared(document, operation, fragments, dynamic=uses_directive_variables(operation, fragments))
         if not prepared.dynamic:
@@ -217,7 +221,9 @@ class GraphQLEndpoint:
             plan = compile_plan(schema, prepared.operation, prepared.fragments, coerced)
         assert cost is not None and plan is not None
         if plan.errors:
-            return Reply(200, {"errors": [_error_json(e) for e in plan.errors]}, "invalid", operation_name=operation_name)
+            return Reply(
+                200, {"errors": [_error_json(e) for e in plan.errors]}, "invalid", operation_name=operation_name
+            )
         reply = self._run(version, payload, prepared, coerced, cost, plan, operation_name, throttle_storm)
         if reply.operation_name is None and prepared.operation.name is not None:
             reply.operation_name = prepared.operation.name.value  # for the request log
@@ -242,7 +248,9 @@ class GraphQLEndpoint:
                 "message": MAX_COST_MESSAGE.format(cost=requested),
                 "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST},
             }
-            return Reply(200, {"errors": [error]}, "max_cost_exceeded", requested_cost=requested, operation_name=operation_name)
+            return Reply(
+                200, {"errors": [error]}, "max_cost_exceeded", requested_cost=requested, operation_name=operation_name
+            )
         if throttle_storm or not bucket.try_reserve(requested):
             stats.throttled += 1
             status = bucket.status().as_json()
@@ -252,10 +260,15 @@ class GraphQLEndpoint:
                 "errors": [
                     {
                         "message": "Throttled",
-                        "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        },
                     }
                 ],
-                "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}},
+                "extensions": {
+                    "cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
+                },
             }
             return Reply(200, body, "throttled", requested_cost=requested, operation_name=operation_name)
 
@@ -264,7 +277,9 @@ class GraphQLEndpoint:
             data, errors, actual = None, [_error_json(e) for e in argument_errors], requested
         else:
             if shop.executor == "graphql-core":
-                data, raw_errors = run_graphql_core(shop.schema(version), prepared.document, operation_name, payload.get("variables"), ctx)
+                data, raw_errors = run_graphql_core(
+                    shop.schema(version), prepared.document, operation_name, payload.get("variables"), ctx
+                )
             else:
                 data, raw_errors = run_plan(plan, ctx)
             errors = [_error_json(e) for e in raw_errors]
@@ -285,4 +300,11 @@ class GraphQLEndpoint:
         if ctx.search:
             extensions["search"] = ctx.search
         body["extensions"] = extensions
-        return Reply(200, body, "errors" if errors else "ok", requested_cost=requested, actual_cost=actual, operation_name=operation_name)
+        return Reply(
+            200,
+            body,
+            "errors" if errors else "ok",
+            requested_cost=requested,
+            actual_cost=actual,
+            operation_name=operation_name,
+        )

@@ -23,7 +23,16 @@ from typing import Any, Generic, TypeVar
 
 from .clock import format_timestamp
 
-__all__ = ["SortedIndex", "Page", "PageRequest", "InvalidCursor", "encode_cursor", "decode_cursor", "page_keys", "page_list"]
+__all__ = [
+    "SortedIndex",
+    "Page",
+    "PageRequest",
+    "InvalidCursor",
+    "encode_cursor",
+    "decode_cursor",
+    "page_keys",
+    "page_list",
+]
 
 T = TypeVar("T")
 Key = tuple[int, int]

@@ -31,7 +31,9 @@ def order_filter(args: dict[str, Any], ctx: RequestContext) -> OrderFilter:
     except SearchError as exc:
         raise GraphQLError(str(exc), extensions={"code": "BAD_REQUEST"}) from None
     if compiled.warnings:
-        ctx.search.append({"path": [ctx.field_key], "query": query, "parsed": compiled.parsed, "warnings": compiled.warnings})
+        ctx.search.append(
+            {"path": [ctx.field_key], "query": query, "parsed": compiled.parsed, "warnings": compiled.warnings}
+        )
     return compiled
 
 
@@ -40,7 +42,9 @@ def visible(order: OrderRecord, ctx: RequestContext) -> bool:
     return cutoff is None or order.created_at >= cutoff
 
 
-def _accept_and_bounds(compiled: OrderFilter, attr: str, ctx: RequestContext) -> tuple[Any, tuple[int | None, int | None]]:
+def _accept_and_bounds(
+    compiled: OrderFilter, attr: str, ctx: RequestContext
+) -> tuple[Any, tuple[int | None, int | None]]:
     predicate, cutoff = compiled.predicate, ctx.visible_from
     bounds = compiled.bounds.get(attr, (None, None))
     if cutoff is None:
@@ -81,9 +85,15 @@ def _orders_count(_: Any, args: dict[str, Any], ctx: RequestContext) -> dict[str
         count = len(ctx.store.orders)
     else:
         # Scan the index with the tightest usable range; UPDATED_AT first (the importer's filter).
-        for sort_key, attr in (("UPDATED_AT", "updated_at"), ("CREATED_AT", "created_at"), ("ID", "id")):
-            if attr in compiled.bounds or (attr == "created_at" and ctx.visible_from is not None):
-                break
+        candidates = (("UPDATED_AT", "updated_at"), ("CREATED_AT", "created_at"), ("ID", "id"))
+        sort_key, attr = next(
+            (
+                (key, attr)
+                for key, attr in candidates
+                if attr in compiled.bounds or (attr == "created_at" and ctx.visible_from is not None)
+            ),
+            candidates[-1],
+        )
         accept, bounds = _accept_and_bounds(compiled, attr, ctx)
         count = 0
         for _order in ctx.store.scan_orders(sort_key, accept, bounds):
@@ -170,7 +180,9 @@ SHOP: dict[str, Resolver] = {
 
 APP_INSTALLATION: dict[str, Resolver] = {
     "id": lambda s, a, c: gid("AppInstallation", s.shop_id),
-    "accessScopes": lambda s, a, c: [{"handle": scope, "description": f"Simulated scope {scope}"} for scope in s.scopes],
+    "accessScopes": lambda s, a, c: [
+        {"handle": scope, "description": f"Simulated scope {scope}"} for scope in s.scopes
+    ],
 }
 
 ROOT_RESOLVERS: dict[str, dict[str, Resolver]] = {

@@ -45,7 +45,9 @@ def _story(store: ShopStore, order: OrderRecord, rng: random.Random, end: int, r
     clock = iter(times)
 
     def open_line() -> tuple[int, int] | None:
-        candidates = [(i, line.unfulfilled_quantity) for i, line in enumerate(order.lines) if line.unfulfilled_quantity > 0]
+        candidates = [
+            (i, line.unfulfilled_quantity) for i, line in enumerate(order.lines) if line.unfulfilled_quantity > 0
+        ]
         return rng.choice(candidates) if candidates else None
 
     roll = rng.random()

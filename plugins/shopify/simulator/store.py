@@ -93,7 +93,10 @@ class ShopStore:
         self.by_updated = SortedIndex()
         self.by_created = SortedIndex()  # also PROCESSED_AT: simulated orders are processed when created
         self.by_id = SortedIndex()
-        self._seq = {name: IdSequence(name) for name in ("Order", "LineItem", "Refund", "RefundLineItem", "Fulfillment", "FulfillmentLineItem")}
+        self._seq = {
+            name: IdSequence(name)
+            for name in ("Order", "LineItem", "Refund", "RefundLineItem", "Fulfillment", "FulfillmentLineItem")
+        }
         self._next_number = 1001
         # Line items of one order get consecutive ids, so "which order owns line N" is a bisect over
         # each order's first line id instead of a dict entry per line (200k orders ~ 500k lines).
@@ -142,7 +145,9 @@ class ShopStore:
 
     # -- creation --------------------------------------------------------------------------------
 
-    def _build_order(self, lines: Sequence[LineSpec], at: int, requires_shipping: bool, number: int | None) -> OrderRecord:
+    def _build_order(
+        self, lines: Sequence[LineSpec], at: int, requires_shipping: bool, number: int | None
+    ) -> OrderRecord:
         if not lines:
             raise ValueError("an order needs at least one line")
         order_id = self._seq["Order"].next()
@@ -160,7 +165,9 @@ class ShopStore:
         self._line_owners.append(order_id)
         return OrderRecord(order_id, number, at, at, records)
 
-    def create_order(self, lines: Sequence[LineSpec], at: int, *, requires_shipping: bool = True, number: int | None = None) -> OrderRecord:
+    def create_order(
+        self, lines: Sequence[LineSpec], at: int, *, requires_shipping: bool = True, number: int | None = None
+    ) -> OrderRecord:
         order = self._build_order(lines, at, requires_shipping, number)
         self.orders[order.id] = order
         self.by_updated.add(order.updated_at, order.id)
@@ -195,7 +202,9 @@ class ShopStore:
     def touch(self, order: OrderRecord, at: int) -> None:
         self._touched(order, at)
 
-    def _refund(self, order: OrderRecord, at: int, note: str | None, parts: list[tuple[LineItemRecord, int, str]]) -> RefundRecord:
+    def _refund(
+        self, order: OrderRecord, at: int, note: str | None, parts: list[tuple[LineItemRecord, int, str]]
+    ) -> RefundRecord:
         refund = RefundRecord(self._seq["Refund"].next(), order.id, at, note, [])
         for line, qty, restock_type in parts:
             refund.lines.append(RefundLineRecord(self._seq["RefundLineItem"].next(), line, qty, restock_type))
@@ -205,7 +214,9 @@ class ShopStore:
 
     # -- story operations ------------------------------------------------------------------------
 
-    def fulfil(self, order: OrderRecord, quantities: dict[LineItemRecord, int] | None, at: int) -> FulfillmentRecord | None:
+    def fulfil(
+        self, order: OrderRecord, quantities: dict[LineItemRecord, int] | None, at: int
+    ) -> FulfillmentRecord | None:
         """Ship units; ``None`` ships every unit still unfulfilled. Returns None if nothing was left."""
         if order.cancelled_at is not None:
             raise ValueError(f"order {gid('Order', order.id)} is canceled; nothing can be fulfilled")
@@ -226,7 +237,9 @@ class ShopStore:
         self._touched(order, at)
         return fulfillment
 
-    def cancel_units(self, order: OrderRecord, line: LineItemRecord, qty: int, restock_type: str, at: int, note: str | None = None) -> RefundRecord:
+    def cancel_units(
+        self, order: OrderRecord, line: LineItemRecord, qty: int, restock_type: str, at: int, note: str | None = None
+    ) -> RefundRecord:
         """Refund unfulfilled units (a partial cancel): a refund line with CANCEL or NO_RESTOCK."""
         if restock_type not in ("CANCEL", "NO_RESTOCK"):
             raise ValueError(f"unfulfilled units are refunded with CANCEL or NO_RESTOCK, not {restock_type}")
@@ -237,7 +250,9 @@ class ShopStore:
         self._touched(order, at)
         return refund
 
-    def return_units(self, order: OrderRecord, line: LineItemRecord, qty: int, restock_type: str, at: int, note: str | None = None) -> RefundRecord:
+    def return_units(
+        self, order: OrderRecord, line: LineItemRecord, qty: int, restock_type: str, at: int, note: str | None = None
+    ) -> RefundRecord:
         """Refund fulfilled units (a return): a refund line with RETURN or NO_RESTOCK."""
         if restock_type not in ("RETURN", "NO_RESTOCK"):
             raise ValueError(f"fulfilled units are refunded with RETURN or NO_RESTOCK, not {restock_type}")
@@ -307,7 +322,13 @@ class ShopStore:
         hi = None if bounds[1] is None else (bounds[1], 0)
         return page_keys(self.index_for(sort_key).keys, request, row, lo=lo, hi=hi)
 
-    def scan_orders(self, sort_key: str, accept: Callable[[OrderRecord], bool], bounds: tuple[int | None, int | None] = (None, None), reverse: bool = False) -> Iterable[OrderRecord]:
+    def scan_orders(
+        self,
+        sort_key: str,
+        accept: Callable[[OrderRecord], bool],
+        bounds: tuple[int | None, int | None] = (None, None),
+        reverse: bool = False,
+    ) -> Iterable[OrderRecord]:
         """Every accepted order in sort order (counting, bulk operations)."""
         keys: list[Key] = self.index_for(sort_key).keys
         start = 0 if bounds[0] is None else bisect_left(keys, (bounds[0], 0))
