@@ -58,7 +58,8 @@ class GroundTruth:
     Attributes:
         orders: every order gid.
         canceled_units: line gid -> units removed *before fulfilment* (partial cancels refunded as
-            CANCEL or NO_RESTOCK, order-edit removals, and the refunded units of a canceled order).
+            CANCEL or NO_RESTOCK, order-edit removals) plus every unit still unfulfilled when its
+            order was canceled as a whole, refunded or not.
         canceled_orders: gids of orders canceled as a whole (``cancelledAt`` set).
         open_units_at_cancel: line gid -> units still unfulfilled when its order was canceled
             (whether or not the cancel refunded them).
@@ -282,11 +283,12 @@ class ShopStore:
         open_lines = [(line, line.unfulfilled_quantity) for line in order.lines if line.unfulfilled_quantity > 0]
         for line, qty in open_lines:
             self.truth._add(self.truth.open_units_at_cancel, line.id, qty)
+            # every unit never fulfilled is canceled with its order, refunded or not
+            self.truth._add(self.truth.canceled_units, line.id, qty)
         record = None
         if refund and open_lines:
             for line, qty in open_lines:
                 line.refunded_unfulfilled += qty
-                self.truth._add(self.truth.canceled_units, line.id, qty)
             record = self._refund(order, at, "Order canceled", [(line, qty, "CANCEL") for line, qty in open_lines])
         order.cancelled_at = at
         order.cancel_reason = reason
