@@ -27,9 +27,12 @@ RESULT_TTL_SECONDS = 24 * 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 
-def rq_job_id(run_id: int) -> str:
-    """RQ ids may hold only letters, digits, ``_`` and ``-``; one RQ job per run."""
-    return f"sync-gateway-run-{run_id}"
+def rq_job_id(queue_name: str, run_id: int) -> str:
+    """One RQ job per run; the queue's name keeps ids of gateways sharing a Redis apart.
+
+    RQ ids may hold only letters, digits, ``_`` and ``-`` (the queue name is validated so).
+    """
+    return f"{queue_name}-run-{run_id}"
 
 
 @dataclass
@@ -57,7 +60,7 @@ class QueueBackend:
 
     def enqueue_run(self, run_id: int, *, description: str = "") -> str:
         """Put a run on the queue; enqueueing the same run twice keeps one RQ job."""
-        job_id = rq_job_id(run_id)
+        job_id = rq_job_id(self.queue.name, run_id)
         existing = self.fetch(job_id)
         if existing is not None and existing.get_status(refresh=True) in {"queued", "started", "scheduled", "deferred"}:
             return job_id
@@ -81,7 +84,7 @@ class QueueBackend:
 
     def progress(self, run_id: int) -> dict[str, Any] | None:
         """Live progress an executing run published in its RQ job meta, if any."""
-        job = self.fetch(rq_job_id(run_id))
+        job = self.fetch(rq_job_id(self.queue.name, run_id))
         if job is None:
             return None
         meta = job.get_meta(refresh=True)
@@ -89,6 +92,14 @@ class QueueBackend:
         return progress if isinstance(progress, dict) else None
 
     # --- workers ----------------------------------------------------------------------------
+
+    def purge(self) -> None:
+        """Forget every queued job and this queue's job records (as a flushed Redis would)."""
+        for job_id in self.queue.get_job_ids():
+            job = self.fetch(job_id)
+            if job is not None:
+                job.delete()
+        self.queue.empty()
 
     def make_worker(self, *, name: str | None = None) -> Worker:
         """A forking worker for ``sync-gateway worker`` (real Redis)."""

@@ -44,12 +44,16 @@ def plan_window(runtime: Runtime, job: Job, run: JobRun, now: datetime) -> Windo
     end = run.window_thru or now - timedelta(seconds=settings.window_settle_seconds)
     with runtime.storage.transaction() as tx:
         watermark = tx.get_watermark(job.id)
+        if watermark is None and run.window_from is None:
+            # The first window's start is where this job's history begins: pin it, so a first
+            # run that fails is redone from the same start rather than a later look-back.
+            watermark = end - timedelta(hours=settings.first_run_lookback_hours)
+            tx.set_watermark(job.id, watermark)
+            return Window(watermark, end)
     if run.window_from is not None:
         start = run.window_from
     elif watermark is not None:
         start = watermark - timedelta(seconds=settings.window_overlap_seconds)
-    else:
-        start = end - timedelta(hours=settings.first_run_lookback_hours)
     if end <= start:
         return None
     return Window(start, end)

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SYNC_GATEWAY_REDIS_URL", "REDIS_URL", "redis_url"),
         description="Redis for RQ; unset means the embedded in-process queue.",
     )
-    queue_name: str = Field(default="sync-gateway", description="RQ queue name.")
+    queue_name: str = Field(default="sync-gateway", pattern=r"^[A-Za-z0-9_-]+$", description="RQ queue name.")
 
     # the canceled-items window (defaults as HotWax's thruDateBuffer / bufferTime)
     page_size: int = Field(default=100, ge=1, le=250, description="Orders per Shopify page.")

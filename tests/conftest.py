@@ -46,17 +46,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A real Redis database, flushed before and after the test."""
+def redis_url() -> str:
+    """A real Redis. Tests share its database, so each uses its own queue (``queue_name``)."""
     reason = redis_available()
     if reason:
         unavailable("Redis", reason)
+    return REDIS_URL
+
+
+@pytest.fixture
+def queue_name(redis_url: str) -> Iterator[str]:
+    """A queue of this test's own on the real Redis; its keys are deleted afterwards."""
+    import uuid
+
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"*{name}*", count=1000):
+        client.delete(key)
     client.close()
 
 
