@@ -171,9 +171,11 @@ class OrderRecord:
     # -- order-level summaries -------------------------------------------------------------------
 
     def display_fulfillment_status(self) -> str:
-        shipping = [line for line in self.lines if line.requires_shipping]
-        fulfilled = sum(line.fulfilled for line in shipping)
-        open_units = sum(line.unfulfilled_quantity for line in shipping)
+        fulfilled = open_units = 0
+        for line in self.lines:  # one plain loop: this runs after every change to every order
+            if line.requires_shipping:
+                fulfilled += line.fulfilled
+                open_units += line.quantity - line.fulfilled - line.refunded_unfulfilled - line.edited_out
         if fulfilled and not open_units:
             return "FULFILLED"
         if fulfilled:

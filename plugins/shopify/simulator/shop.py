@@ -196,7 +196,7 @@ class ShopSimulator:
 
     def truth(self) -> GroundTruth:
         """A copy of the ground truth recorded by the story operations so far."""
-        return self.store.truth.copy()
+        return self.store.truth.snapshot()
 
     def __repr__(self) -> str:
         return f"ShopSimulator({self.shop_domain!r}, {len(self.store.orders)} orders, plan={self.plan.name!r})"

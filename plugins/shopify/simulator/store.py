@@ -11,6 +11,7 @@ Time arguments are epoch seconds (``at``); the public :class:`~.shop.ShopSimulat
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ SORT_FIELDS = {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at", "PROCESSE
 
 @dataclass(slots=True)
 class GroundTruth:
-    """What the story operations did, recorded as they did it.
+    """What the story operations did, recorded as they did it (a snapshot; gids as keys).
 
     Attributes:
         orders: every order gid.
@@ -72,17 +73,32 @@ class GroundTruth:
     open_units_at_cancel: dict[str, int] = field(default_factory=dict)
     returned_units: dict[str, int] = field(default_factory=dict)
 
-    def _add(self, bucket: dict[str, int], line_id: int, qty: int) -> None:
-        key = gid("LineItem", line_id)
-        bucket[key] = bucket.get(key, 0) + qty
 
-    def copy(self) -> GroundTruth:
+@dataclass(slots=True)
+class _TruthLog:
+    """The store's running record behind :class:`GroundTruth`, keyed by numeric ids (cheap to keep
+    for 200k orders; gids are rendered only when a snapshot is asked for)."""
+
+    orders: list[int] = field(default_factory=list)
+    canceled_units: dict[int, int] = field(default_factory=dict)
+    canceled_orders: list[int] = field(default_factory=list)
+    open_units_at_cancel: dict[int, int] = field(default_factory=dict)
+    returned_units: dict[int, int] = field(default_factory=dict)
+
+    @staticmethod
+    def add(bucket: dict[int, int], line_id: int, qty: int) -> None:
+        bucket[line_id] = bucket.get(line_id, 0) + qty
+
+    def snapshot(self) -> GroundTruth:
+        def lines(bucket: dict[int, int]) -> dict[str, int]:
+            return {gid("LineItem", line_id): qty for line_id, qty in bucket.items()}
+
         return GroundTruth(
-            set(self.orders),
-            dict(self.canceled_units),
-            set(self.canceled_orders),
-            dict(self.open_units_at_cancel),
-            dict(self.returned_units),
+            {gid("Order", order_id) for order_id in self.orders},
+            lines(self.canceled_units),
+            {gid("Order", order_id) for order_id in self.canceled_orders},
+            lines(self.open_units_at_cancel),
+            lines(self.returned_units),
         )
 
 
@@ -105,19 +121,29 @@ class ShopStore:
         self._line_owners: list[int] = []
         self.refund_owner: dict[int, int] = {}
         self.fulfillment_owner: dict[int, int] = {}
-        self.truth = GroundTruth()
+        self.truth = _TruthLog()
         self._deferred_reindex = False
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Apply many changes, then rebuild the UPDATED_AT index once (seeding): moving each order
-        in a 200k-entry sorted list as it changes would cost a memmove per change."""
+        in a 200k-entry sorted list as it changes would cost a memmove per change.
+
+        The cyclic garbage collector is paused meanwhile: millions of new records would trigger
+        full collections that rescan every record made so far (seeding turns quadratic)."""
         self._deferred_reindex = True
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             yield
         finally:
             self._deferred_reindex = False
-            self.by_updated.keys = sorted((o.updated_at, o.id) for o in self.orders.values())
+            self.by_updated.keys = sorted([(o.updated_at, o.id) for o in self.orders.values()])
+            if collecting:
+                # Everything made meanwhile sits in the youngest generation; one full collection
+                # moves it to the oldest at once, instead of letting it be rescanned generation by generation.
+                gc.collect()
+                gc.enable()
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -174,7 +200,7 @@ class ShopStore:
         self.by_updated.add(order.updated_at, order.id)
         self.by_created.add(order.created_at, order.id)
         self.by_id.add(order.id, order.id)
-        self.truth.orders.add(gid("Order", order.id))
+        self.truth.orders.append(order.id)
         return order
 
     def create_orders_bulk(self, specs: Iterable[tuple[Sequence[LineSpec], int, bool]]) -> list[OrderRecord]:
@@ -183,7 +209,7 @@ class ShopStore:
         created = [self._build_order(lines, at, shipping, None) for lines, at, shipping in specs]
         for order in created:
             self.orders[order.id] = order
-            self.truth.orders.add(gid("Order", order.id))
+            self.truth.orders.append(order.id)
         self.by_created.bulk_add([(o.created_at, o.id) for o in created])
         self.by_id.bulk_add([(o.id, o.id) for o in created])
         self.by_updated.bulk_add([(o.updated_at, o.id) for o in created])
@@ -247,7 +273,8 @@ class ShopStore:
         _check_qty(qty, line.unfulfilled_quantity, "unfulfilled", line)
         line.refunded_unfulfilled += qty
         refund = self._refund(order, at, note, [(line, qty, restock_type)])
-        self.truth._add(self.truth.canceled_units, line.id, qty)
+        if order.cancelled_at is None:  # on a canceled order these units were counted by the cancel
+            self.truth.add(self.truth.canceled_units, line.id, qty)
         self._touched(order, at)
         return refund
 
@@ -260,7 +287,7 @@ class ShopStore:
         _check_qty(qty, line.returnable_quantity, "fulfilled and not yet returned", line)
         line.returned += qty
         refund = self._refund(order, at, note, [(line, qty, restock_type)])
-        self.truth._add(self.truth.returned_units, line.id, qty)
+        self.truth.add(self.truth.returned_units, line.id, qty)
         self._touched(order, at)
         return refund
 
@@ -271,7 +298,7 @@ class ShopStore:
         _check_qty(qty, line.unfulfilled_quantity, "unfulfilled", line)
         line.edited_out += qty
         order.edited = True
-        self.truth._add(self.truth.canceled_units, line.id, qty)
+        self.truth.add(self.truth.canceled_units, line.id, qty)
         self._touched(order, at)
 
     def cancel_order(self, order: OrderRecord, reason: str, refund: bool, at: int) -> RefundRecord | None:
@@ -282,9 +309,9 @@ class ShopStore:
         order_gid = gid("Order", order.id)
         open_lines = [(line, line.unfulfilled_quantity) for line in order.lines if line.unfulfilled_quantity > 0]
         for line, qty in open_lines:
-            self.truth._add(self.truth.open_units_at_cancel, line.id, qty)
+            self.truth.add(self.truth.open_units_at_cancel, line.id, qty)
             # every unit never fulfilled is canceled with its order, refunded or not
-            self.truth._add(self.truth.canceled_units, line.id, qty)
+            self.truth.add(self.truth.canceled_units, line.id, qty)
         record = None
         if refund and open_lines:
             for line, qty in open_lines:
@@ -292,7 +319,7 @@ class ShopStore:
             record = self._refund(order, at, "Order canceled", [(line, qty, "CANCEL") for line, qty in open_lines])
         order.cancelled_at = at
         order.cancel_reason = reason
-        self.truth.canceled_orders.add(order_gid)
+        self.truth.canceled_orders.append(order.id)
         self._touched(order, at)
         return record
 
