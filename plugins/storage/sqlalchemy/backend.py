@@ -1,0 +1,168 @@
+"""Opening a store: one sync Engine per URL, a Session per unit of work, Alembic for the schema.
+
+The API calls this storage from worker threads (``anyio.to_thread``) and the RQ worker calls it
+directly; both share one Engine and its pool.
+
+SQLite specifics, set on every new connection:
+
+* ``journal_mode=WAL`` so readers never block the writer and vice versa;
+* ``busy_timeout=5000`` so a writer waits up to 5 s for another instead of failing at once;
+* ``foreign_keys=ON`` so ``ON DELETE CASCADE`` works (SQLite ignores foreign keys otherwise);
+* transactions begin ``IMMEDIATE``: the write lock is taken at BEGIN. A deferred transaction
+  that reads and then writes fails with "database is locked" (SQLITE_BUSY_SNAPSHOT, which
+  busy_timeout cannot retry) whenever another writer committed in between; taking the lock up
+  front turns that into a short wait, and it is what serialises two writers of one page.
+  The ``sqlite3`` driver's own transaction handling is turned off (it never sends BEGIN
+  before a SELECT), as the SQLAlchemy documentation recommends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from core import ConfigurationError, GatewayError, StorageError
+
+from .tx import SqlAlchemyTx
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_245_119_301
+"""PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
+
+
+class SqlAlchemyBackend:
+    """Serves ``sqlite`` and ``postgresql`` URLs (PostgreSQL through psycopg 3)."""
+
+    name = "sqlalchemy"
+    schemes: tuple[str, ...] = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+    def open(self, url: str) -> SqlAlchemyStorage:
+        return SqlAlchemyStorage(url)
+
+
+class SqlAlchemyStorage:
+    """An opened store. ``engine`` is public for tooling (migration checks, benchmarks)."""
+
+    name = "sqlalchemy"
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.engine = (
+            _sqlite_engine(self.url) if self.url.get_backend_name() == "sqlite" else _postgres_engine(self.url)
+        )
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlAlchemyTx]:
+        """A unit of work: commit when the block ends, roll back if it raises.
+
+        Errors of the database itself (a refused write, a lost connection) surface as
+        :class:`core.StorageError`; the gateway's own errors pass through unchanged.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield SqlAlchemyTx(session)
+        except GatewayError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database refused the operation: {_describe(exc)}") from exc
+
+    def upgrade(self) -> None:
+        """Run ``alembic upgrade head`` with the migrations shipped in this package."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        try:
+            if self.engine.dialect.name == "sqlite":
+                self._upgrade_sqlite(config)
+            else:
+                with self.engine.begin() as conn:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise StorageError(f"migrating the database failed: {_describe(exc)}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def _upgrade_sqlite(self, config: Config) -> None:
+        # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on, dropping a
+        # referenced table would cascade. SQLite can only switch them off outside a transaction.
+        with self.engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise StorageError(f"migration left {len(broken)} rows with dangling foreign keys")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def normalize_url(url: str) -> URL:
+    """Parse ``url``; ``postgresql://`` becomes ``postgresql+psycopg://`` (psycopg 3, explicitly)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigurationError(f"cannot parse the database URL: {exc}") from None
+    if parsed.drivername not in SqlAlchemyBackend.schemes:
+        raise ConfigurationError(
+            f"the sqlalchemy storage does not serve {parsed.drivername!r} URLs",
+            suggestion=f"use one of {', '.join(SqlAlchemyBackend.schemes)}",
+        )
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _postgres_engine(url: URL) -> Engine:
+    # hide_parameters: a failed INSERT of a shop must not print its access token.
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    options: dict[str, Any] = {"hide_parameters": True}
+    if in_memory:
+        # One shared connection, or every checkout would see a new empty database. Good for a
+        # quick single-threaded try-out only: concurrent transactions would share it.
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    detail = str(orig) if orig is not None else str(exc)
+    return f"{type(orig or exc).__name__}: {detail.strip().splitlines()[0] if detail.strip() else ''}"

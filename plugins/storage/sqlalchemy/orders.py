@@ -1,0 +1,194 @@
+"""Reading orders, items and cancellation history: listings and the batch lookups DataLoaders use.
+
+Every ``*_for_*``/``get_*s`` lookup is one query for all the ids it is given (split only past
+``MAX_IDS_PER_QUERY``, under every database's bound-parameter limit). Listings use keyset
+pagination on ``(sort value, id)``, so a page costs the same at any depth and rows inserted
+meanwhile never shift or repeat.
+
+Filter semantics (:class:`core.OrderQuery`):
+
+* time ranges are half-open, ``after <= t < before``, like :class:`core.Window`;
+* ``canceled_after``/``canceled_before`` keep an order when any of its cancellation history
+  rows has its platform ``canceled_at`` in the range, or when the order itself has
+  ``cancelled_at`` in the range (a whole-order cancel of a fully shipped order cancels no unit,
+  so it has no history row). Platform time, not ``recorded_at``: the question is when
+  the shop canceled, not when we noticed; integrators polling by our time use
+  ``list_cancellations``;
+* ``search`` matches a case-insensitive substring of the order name, or a case-insensitive
+  prefix (so also the exact value) of one of its items' SKUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, tuple_
+
+from core import Cancellation, OrderQuery, OrderStatus, Slice, StoredItem, StoredOrder, ValidationError
+
+from .base import TxBase, aware, check_first
+from .convert import to_cancellation, to_item, to_order
+from .cursors import CursorKind, decode_cursor, encode_cursor
+from .tables import cancellations, order_items, orders, shops
+
+MAX_IDS_PER_QUERY = 5000
+
+SORT_KEYS: dict[str, tuple[Any, CursorKind]] = {
+    "UPDATED_AT": (orders.c.updated_at, "datetime"),
+    "CREATED_AT": (orders.c.created_at, "datetime"),
+    "ID": (orders.c.id, "int"),
+    "NAME": (orders.c.name, "str"),
+}
+
+
+def _orders_with_shop() -> Select[Any]:
+    return select(*orders.c, shops.c.name.label("shop_name")).join(shops, shops.c.id == orders.c.shop_id)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), MAX_IDS_PER_QUERY):
+        yield unique[start : start + MAX_IDS_PER_QUERY]
+
+
+class OrdersMixin(TxBase):
+    def get_order(self, order_id: int) -> StoredOrder | None:
+        row = self._session.execute(_orders_with_shop().where(orders.c.id == order_id)).one_or_none()
+        return to_order(row) if row is not None else None
+
+    def get_order_by_source_id(self, shop_id: int, source_id: str) -> StoredOrder | None:
+        stmt = _orders_with_shop().where(orders.c.shop_id == shop_id, orders.c.source_id == source_id)
+        row = self._session.execute(stmt).one_or_none()
+        return to_order(row) if row is not None else None
+
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, StoredOrder]:
+        """The orders found among ``order_ids`` (unknown ids are simply absent)."""
+        found: dict[int, StoredOrder] = {}
+        for chunk in _chunks(order_ids):
+            for row in self._session.execute(_orders_with_shop().where(orders.c.id.in_(chunk))):
+                found[row.id] = to_order(row)
+        return found
+
+    def list_orders(self, query: OrderQuery, *, first: int, after: str | None = None) -> Slice[StoredOrder]:
+        check_first(first)
+        if query.sort_key not in SORT_KEYS:
+            raise ValidationError(
+                f"unknown sort key {query.sort_key!r}", field="sort_key", suggestion=f"one of {', '.join(SORT_KEYS)}"
+            )
+        column, kind = SORT_KEYS[query.sort_key]
+        stmt = _orders_with_shop().where(*_order_filters(query))
+        if after is not None:
+            value, last_id = decode_cursor(after, kind)
+            if column is orders.c.id:
+                stmt = stmt.where(orders.c.id < last_id if query.reverse else orders.c.id > last_id)
+            else:
+                key, bound = tuple_(column, orders.c.id), tuple_(literal(value, column.type), literal(last_id))
+                stmt = stmt.where(key < bound if query.reverse else key > bound)
+        keys = [column] if column is orders.c.id else [column, orders.c.id]
+        stmt = stmt.order_by(*(key.desc() if query.reverse else key.asc() for key in keys)).limit(first + 1)
+        rows = self._session.execute(stmt).all()
+        page = rows[:first]
+        sort_attr = column.key
+        return Slice(
+            items=tuple(to_order(row) for row in page),
+            cursors=tuple(encode_cursor(getattr(row, sort_attr), row.id) for row in page),
+            has_next=len(rows) > first,
+            has_previous=after is not None,
+        )
+
+    def count_orders(self, query: OrderQuery) -> int:
+        stmt = select(func.count()).select_from(orders).where(*_order_filters(query))
+        return int(self._session.scalar(stmt) or 0)
+
+    def items_for_orders(self, order_ids: Sequence[int]) -> dict[int, list[StoredItem]]:
+        """Every requested order id maps to its items in id order (an empty list if none)."""
+        found: dict[int, list[StoredItem]] = {order_id: [] for order_id in order_ids}
+        for chunk in _chunks(order_ids):
+            stmt = select(order_items).where(order_items.c.order_id.in_(chunk)).order_by(order_items.c.id)
+            for row in self._session.execute(stmt):
+                found[row.order_id].append(to_item(row))
+        return found
+
+    def get_items(self, item_ids: Sequence[int]) -> dict[int, StoredItem]:
+        found: dict[int, StoredItem] = {}
+        for chunk in _chunks(item_ids):
+            for row in self._session.execute(select(order_items).where(order_items.c.id.in_(chunk))):
+                found[row.id] = to_item(row)
+        return found
+
+    def cancellations_for_items(self, item_ids: Sequence[int]) -> dict[int, list[Cancellation]]:
+        """Every requested item id maps to its history, oldest first (an empty list if none)."""
+        found: dict[int, list[Cancellation]] = {item_id: [] for item_id in item_ids}
+        for chunk in _chunks(item_ids):
+            stmt = select(cancellations).where(cancellations.c.item_id.in_(chunk)).order_by(cancellations.c.id)
+            for row in self._session.execute(stmt):
+                found[row.item_id].append(to_cancellation(row))
+        return found
+
+    def list_cancellations(
+        self,
+        *,
+        shop_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Slice[Cancellation]:
+        """Oldest first by ``(recorded_at, id)``; ``since <= recorded_at < until``."""
+        check_first(first)
+        stmt = select(cancellations)
+        if shop_id is not None:
+            stmt = stmt.where(cancellations.c.shop_id == shop_id)
+        if since is not None:
+            stmt = stmt.where(cancellations.c.recorded_at >= aware(since, "since"))
+        if until is not None:
+            stmt = stmt.where(cancellations.c.recorded_at < aware(until, "until"))
+        if after is not None:
+            recorded_at, last_id = decode_cursor(after, "datetime")
+            key = tuple_(cancellations.c.recorded_at, cancellations.c.id)
+            stmt = stmt.where(key > tuple_(literal(recorded_at, cancellations.c.recorded_at.type), literal(last_id)))
+        stmt = stmt.order_by(cancellations.c.recorded_at, cancellations.c.id).limit(first + 1)
+        rows = self._session.execute(stmt).all()
+        page = [to_cancellation(row) for row in rows[:first]]
+        return Slice(
+            items=tuple(page),
+            cursors=tuple(encode_cursor(c.recorded_at, c.id) for c in page),
+            has_next=len(rows) > first,
+            has_previous=after is not None,
+        )
+
+
+def _order_filters(query: OrderQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if query.shop_id is not None:
+        filters.append(orders.c.shop_id == query.shop_id)
+    if query.status is not None:
+        filters.append(orders.c.status == OrderStatus(query.status).value)
+    if query.has_canceled_items is not None:
+        canceled = exists().where(order_items.c.order_id == orders.c.id, order_items.c.canceled_quantity > 0)
+        filters.append(canceled if query.has_canceled_items else ~canceled)
+    if query.updated_after is not None:
+        filters.append(orders.c.updated_at >= aware(query.updated_after, "updated_after"))
+    if query.updated_before is not None:
+        filters.append(orders.c.updated_at < aware(query.updated_before, "updated_before"))
+    if query.canceled_after is not None or query.canceled_before is not None:
+        in_history: list[ColumnElement[bool]] = [cancellations.c.order_id == orders.c.id]
+        on_order: list[ColumnElement[bool]] = [orders.c.cancelled_at.is_not(None)]
+        if query.canceled_after is not None:
+            start = aware(query.canceled_after, "canceled_after")
+            in_history.append(cancellations.c.canceled_at >= start)
+            on_order.append(orders.c.cancelled_at >= start)
+        if query.canceled_before is not None:
+            end = aware(query.canceled_before, "canceled_before")
+            in_history.append(cancellations.c.canceled_at < end)
+            on_order.append(orders.c.cancelled_at < end)
+        filters.append(or_(exists().where(*in_history), and_(*on_order)))
+    term = (query.search or "").strip()
+    if term:
+        sku = exists().where(
+            order_items.c.order_id == orders.c.id, order_items.c.sku.istartswith(term, autoescape=True)
+        )
+        filters.append(or_(orders.c.name.icontains(term, autoescape=True), sku))
+    return filters

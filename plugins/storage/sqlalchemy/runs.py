@@ -1,0 +1,128 @@
+"""Job runs: one history row per attempt, with its window, counts and live progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core import JobRun, JobRunStatus, NotFoundError, RunTrigger, Slice, ValidationError
+
+from .base import TxBase, aware, check_changes, check_first, utcnow
+from .convert import RUN_FIELDS, to_run
+from .tables import JobRunRow, jobs
+
+RUN_CHANGES = (*RUN_FIELDS, "status", "progress")
+ACTIVE = (JobRunStatus.QUEUED.value, JobRunStatus.RUNNING.value)
+TIMESTAMPS = ("window_from", "window_thru", "queued_at", "started_at", "finished_at")
+FINISHED = (JobRunStatus.SUCCEEDED.value, JobRunStatus.FAILED.value, JobRunStatus.SKIPPED.value)
+
+
+class RunsMixin(TxBase):
+    def create_run(
+        self,
+        *,
+        job_id: int,
+        trigger: RunTrigger,
+        status: JobRunStatus = JobRunStatus.QUEUED,
+        slot: str | None = None,
+        window_from: datetime | None = None,
+        window_thru: datetime | None = None,
+    ) -> JobRun:
+        self._require(jobs, job_id, "job")
+        for key, value in (("window_from", window_from), ("window_thru", window_thru)):
+            if value is not None:
+                aware(value, key)
+        row = JobRunRow(
+            job_id=job_id,
+            status=JobRunStatus(status).value,
+            trigger=RunTrigger(trigger).value,
+            slot=slot,
+            window_from=window_from,
+            window_thru=window_thru,
+            queued_at=utcnow(),
+            orders_seen=0,
+            items_canceled=0,
+            units_canceled=0,
+            orders_canceled=0,
+            pages=0,
+            api_cost=0.0,
+            throttled=0,
+            retries=0,
+            progress={},
+        )
+        self._session.add(row)
+        self._session.flush()
+        return to_run(row)
+
+    def get_run(self, run_id: int) -> JobRun | None:
+        row = self._session.get(JobRunRow, run_id)
+        return to_run(row) if row is not None else None
+
+    def update_run(self, run_id: int, **changes: Any) -> JobRun:
+        check_changes(changes, RUN_CHANGES, "run")
+        row = self._session.get(JobRunRow, run_id)
+        if row is None:
+            raise NotFoundError(f"run {run_id} does not exist")
+        for key, value in changes.items():
+            if key == "status":
+                value = _status(value).value
+            elif key == "progress":
+                value = dict(value or {})  # a new object, so the ORM sees the JSON change
+            elif key in TIMESTAMPS and value is not None:
+                aware(value, key)
+            setattr(row, key, value)
+        self._session.flush()
+        return to_run(row)
+
+    def list_runs(
+        self, job_id: int, *, first: int, after: int | None = None, status: JobRunStatus | None = None
+    ) -> Slice[JobRun]:
+        check_first(first)
+        stmt = select(JobRunRow).where(JobRunRow.job_id == job_id).order_by(JobRunRow.id.desc()).limit(first + 1)
+        if after is not None:
+            stmt = stmt.where(JobRunRow.id < after)
+        if status is not None:
+            stmt = stmt.where(JobRunRow.status == _status(status).value)
+        rows = list(self._session.scalars(stmt))
+        if not rows and after is None:
+            self._require(jobs, job_id, "job")
+        page = [to_run(row) for row in rows[:first]]
+        return Slice(
+            items=tuple(page),
+            cursors=tuple(str(run.id) for run in page),
+            has_next=len(rows) > first,
+            has_previous=after is not None,
+        )
+
+    def latest_run(self, job_id: int, *, status: JobRunStatus | None = None) -> JobRun | None:
+        stmt = select(JobRunRow).where(JobRunRow.job_id == job_id).order_by(JobRunRow.id.desc()).limit(1)
+        if status is not None:
+            stmt = stmt.where(JobRunRow.status == _status(status).value)
+        row = self._session.scalars(stmt).first()
+        return to_run(row) if row is not None else None
+
+    def active_runs(self, job_id: int) -> list[JobRun]:
+        stmt = select(JobRunRow).where(JobRunRow.job_id == job_id, JobRunRow.status.in_(ACTIVE)).order_by(JobRunRow.id)
+        found = [to_run(row) for row in self._session.scalars(stmt)]
+        if not found:
+            self._require(jobs, job_id, "job")
+        return found
+
+    def prune_runs(self, *, finished_before: datetime) -> int:
+        aware(finished_before, "finished_before")
+        # History rows of a pruned run keep their data; their run_id becomes NULL (ON DELETE SET NULL).
+        stmt = delete(JobRunRow).where(
+            JobRunRow.status.in_(FINISHED), JobRunRow.finished_at.is_not(None), JobRunRow.finished_at < finished_before
+        )
+        pruned = self._rowcount(stmt.execution_options(synchronize_session=False))
+        self._session.expunge_all()  # pruned rows may still sit in the identity map
+        return int(pruned)
+
+
+def _status(value: JobRunStatus | str) -> JobRunStatus:
+    try:
+        return JobRunStatus(value)
+    except ValueError:
+        raise ValidationError(f"unknown run status {value!r}", field="status") from None
