@@ -123,7 +123,7 @@ def seed_orders(
         "return": return_rate,
         "edit": edit_rate,
     }
-    with store.batch():
+    with store.batch(pause_gc=n_orders >= 20_000):
         created = sorted([_int(rng, start_s, end_s) for _ in range(n_orders)])
         specs = [(_lines(rng, max_lines, rng.random() < large_order_rate), at, True) for at in created]
         orders = store.create_orders_bulk(specs)

@@ -125,15 +125,18 @@ class ShopStore:
         self._deferred_reindex = False
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, pause_gc: bool = False) -> Iterator[None]:
         """Apply many changes, then rebuild the UPDATED_AT index once (seeding): moving each order
         in a 200k-entry sorted list as it changes would cost a memmove per change.
 
-        The cyclic garbage collector is paused meanwhile: millions of new records would trigger
-        full collections that rescan every record made so far (seeding turns quadratic)."""
+        With ``pause_gc`` the cyclic garbage collector is paused meanwhile: millions of new records
+        would trigger full collections that rescan every record made so far (seeding 200k orders
+        turns quadratic). Small batches leave it alone: the closing full collection costs more
+        than it saves when the process holds big structures such as the built schemas."""
         self._deferred_reindex = True
-        collecting = gc.isenabled()
-        gc.disable()
+        collecting = pause_gc and gc.isenabled()
+        if collecting:
+            gc.disable()
         try:
             yield
         finally:
