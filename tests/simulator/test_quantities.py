@@ -178,7 +178,9 @@ async def test_whole_order_cancel_refunds_every_open_unit(sim: ShopSimulator, cl
     assert truth.open_units_at_cancel == {first: 2, second: 2}
 
 
-async def test_cancel_without_refund_leaves_quantities_but_cancels_the_open_units(sim: ShopSimulator, client: httpx2.AsyncClient) -> None:
+async def test_cancel_without_refund_leaves_quantities_but_cancels_the_open_units(
+    sim: ShopSimulator, client: httpx2.AsyncClient
+) -> None:
     order_id = sim.create_order(lines=[("SKU-1", 2)])
     [only] = sim.line_item_ids(order_id)
     assert sim.cancel_order(order_id, refund=False) is None

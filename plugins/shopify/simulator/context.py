@@ -30,7 +30,7 @@ class RequestContext:
     now: int
     variables: VariableValues | None = None
     arg_cache: dict[Any, dict[str, Any]] = field(default_factory=dict)
-    page_requests: dict[int, Any] = field(default_factory=dict)  # id(args) -> PageRequest (args outlive the request)
+    page_requests: dict[Any, Any] = field(default_factory=dict)  # Relay arguments -> decoded PageRequest
     search: list[dict[str, Any]] = field(default_factory=list)
     field_key: str = ""  # response key of the field being resolved (for extensions.search paths)
     unbounded: bool = False  # bulk operations read whole connections, without first/last

@@ -82,13 +82,14 @@ def nested_page(items: list[Any], args: dict[str, Any], ctx: RequestContext) -> 
     """A connection over a list owned by one record (line items, refund lines), in id order."""
     if ctx.unbounded:
         return Page(list(items), False, False, _id_cursor)
-    # The same args dict comes back for every parent row of this field in one request: decode once.
-    request = ctx.page_requests.get(id(args))
+    # Every parent row of this field asks with the same arguments in one request: decode once.
+    key = (args.get("first"), args.get("last"), args.get("after"), args.get("before"), args.get("reverse"))
+    request = ctx.page_requests.get(key)
     if request is None:
         request = page_request(args, timestamp=False)
-        if request.first is None and request.last is None:  # cost checks reject this before execution
-            request = PageRequest(first=len(items), after=request.after, before=request.before, reverse=request.reverse)
-        ctx.page_requests[id(args)] = request
+        if request.first is None and request.last is None:  # the cost check rejects this before execution
+            raise GraphQLError("you must provide one of first or last", extensions={"code": "BAD_REQUEST"})
+        ctx.page_requests[key] = request
     rows, has_prev, has_next = page_list(items, request, _id_key)
     return Page(rows, has_next, has_prev, _id_cursor)
 

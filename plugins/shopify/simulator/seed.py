@@ -12,8 +12,8 @@ The same ``seed`` gives the same shop, byte for byte (ids included, on a fresh s
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from .clock import to_epoch

@@ -309,7 +309,6 @@ class ShopStore:
         with ``refund`` every unfulfilled unit is refunded as a CANCEL refund line ("Order canceled")."""
         if order.cancelled_at is not None:
             raise ValueError(f"order {gid('Order', order.id)} is already canceled")
-        order_gid = gid("Order", order.id)
         open_lines = [(line, line.unfulfilled_quantity) for line in order.lines if line.unfulfilled_quantity > 0]
         for line, qty in open_lines:
             self.truth.add(self.truth.open_units_at_cancel, line.id, qty)
