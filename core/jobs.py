@@ -63,3 +63,22 @@ def execute_run_job(run_id: int) -> dict[str, Any]:
         "error": run.error,
         "failed": run.status is JobRunStatus.FAILED,
     }
+
+
+def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], value: BaseException,
+                      traceback: Any) -> None:
+    """RQ failure callback: a job that died outside our own handling (a timeout, a crash before
+    the run started) still ends its run as FAILED, so history never shows it queued forever."""
+    run_id = (job.meta or {}).get("run_id")
+    if run_id is None:
+        return
+    runtime = process_runtime()
+    with runtime.storage.transaction() as tx:
+        run = tx.get_run(int(run_id))
+        if run is None or run.status not in {JobRunStatus.QUEUED, JobRunStatus.RUNNING}:
+            return
+        job_record = tx.get_job(run.job_id)
+        tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
+                      error=f"the worker could not finish the run: {exc_type.__name__}: {value}"[:500])
+        if job_record is not None:
+            tx.release_lease(job_record.id, run_id=run.id)

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from rq import Queue, SimpleWorker, Worker
+from rq import Callback, Queue, SimpleWorker, Worker
 from rq.job import Job as RQJob
 from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
 
 from .settings import Settings
 
 log = logging.getLogger("sync_gateway.queues")
 
 JOB_FUNCTION = "core.jobs.execute_run_job"
+ON_FAILURE = "core.jobs.record_rq_failure"
 RESULT_TTL_SECONDS = 24 * 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -73,6 +75,7 @@ class QueueBackend:
             failure_ttl=FAILURE_TTL_SECONDS,
             description=description or f"run {run_id}",
             meta={"run_id": run_id},
+            on_failure=Callback(ON_FAILURE),
         )
         return job_id
 
@@ -130,7 +133,10 @@ class QueueBackend:
 
 
 class _ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can live in a non-main thread (signals belong to the main thread)."""
+    """A SimpleWorker that can live in a non-main thread (signals belong to the main thread),
+    so job timeouts use a timer instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass

@@ -51,6 +51,9 @@ def _setup_logging(level: str) -> None:
 
     logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=err, show_path=False)])
+    for chatty in ("alembic", "rq.worker" if level.upper() != "DEBUG" else ""):
+        if chatty:
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _runtime(upgrade: bool = True) -> Runtime:
@@ -106,6 +109,8 @@ def serve(
         uvicorn.run(create_app(runtime, queue), host=host or runtime.settings.host,
                     port=port if port is not None else runtime.settings.port,
                     log_level=runtime.settings.log_level.lower())
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it handled; stopping is the normal way out
     finally:
         if ticker:
             ticker.stop()

@@ -42,6 +42,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         overrides["window_settle_seconds"] = 2
     settings = base.model_copy(update=overrides)
     _quiet_logs(settings.log_level)
+    console.soft_wrap = True  # long URLs and tokens must stay copyable on one line
 
     sim = ShopSimulator(shop_domain="demo-shop.myshopify.com", access_token="shpat_demo_simulated", plan="standard")
     now = sim.clock.now()
@@ -95,7 +96,9 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         activity = _ShopActivity(sim)
         activity.start()
         try:
-            app_server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
+            app_server.run()  # uvicorn shuts down on Ctrl-C / SIGTERM ...
+        except KeyboardInterrupt:
+            pass  # ... then re-raises the signal it caught: this is the normal way out
         finally:
             activity.stop()
         console.print("stopped cleanly")
@@ -119,7 +122,7 @@ def _quiet_logs(level: str) -> None:
     import logging
 
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("rq", "rq.worker", "uvicorn.access", "httpx", "httpx2", "gql"):
+    for noisy in ("rq", "rq.worker", "uvicorn.access", "httpx", "httpx2", "gql", "alembic", "sync_gateway.runs"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

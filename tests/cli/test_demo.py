@@ -1,0 +1,67 @@
+"""`sync-gateway demo` in a subprocess, as a newcomer runs it: it starts, imports, answers a
+GraphQL query and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from ..servers import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_starts_imports_answers_graphql_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") and k != "REDIS_URL"}
+    env["COLUMNS"] = "200"
+    demo = subprocess.Popen([sys.executable, "-m", "gateway", "demo", "--port", str(port), "--orders", "300"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        assert demo.stdout is not None
+        while not any("try" in line for line in lines):
+            line = demo.stdout.readline()
+            if not line:
+                pytest.fail("demo exited early:\n" + "".join(lines))
+            lines.append(line)
+            assert time.monotonic() < deadline, "demo did not start in time:\n" + "".join(lines)
+        output = "".join(lines)
+        assert "matches the simulator's ground truth" in output, output
+        imported = re.search(r"first import\s+300 orders read in [\d.]+s — [\d,]+ items / ([\d,]+) units canceled", output)
+        assert imported, output
+        read_token = re.search(r"read token\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+        admin_token = re.search(r"admin token\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+        assert f"http://127.0.0.1:{port}/graphql" in output
+        assert (tmp_path / ".sync-gateway" / "demo.db").exists()  # SQLite in the local data folder
+
+        query = "{ jobs { kind lastRun { status unitsCanceled ordersSeen } } }"
+        reply = httpx2.post(f"http://127.0.0.1:{port}/graphql", json={"query": query},
+                            headers={"Authorization": f"Bearer {read_token}"}, timeout=10).json()
+        (job,) = reply["data"]["jobs"]
+        assert job["kind"] == "canceled-items"
+        assert job["lastRun"] == {"status": "SUCCEEDED", "ordersSeen": 300,
+                                  "unitsCanceled": int(imported.group(1).replace(",", ""))}
+        denied = httpx2.post(f"http://127.0.0.1:{port}/graphql",
+                             json={"query": 'mutation { pauseJob(jobId: "gid://sync-gateway/Job/1") { job { paused } } }'},
+                             headers={"Authorization": f"Bearer {read_token}"}, timeout=10).json()
+        assert denied["errors"] and denied.get("data") in (None, {"pauseJob": None})
+        paused = httpx2.post(f"http://127.0.0.1:{port}/graphql",
+                             json={"query": 'mutation { pauseJob(jobId: "gid://sync-gateway/Job/1") { job { paused } userErrors { message } } }'},
+                             headers={"Authorization": f"Bearer {admin_token}"}, timeout=10).json()
+        assert paused["data"]["pauseJob"] == {"job": {"paused": True}, "userErrors": []}, json.dumps(paused)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, rest
+    assert "stopped cleanly" in rest
