@@ -17,6 +17,8 @@ talking to the simulator through a transport or another host must keep the path 
 host. Rows are flat, parents before their children, children carrying ``__parentId``. The root
 order ids are fixed when the operation is created; rows are rendered from the store when
 downloaded, streamed in chunks, so 200,000 orders never sit in memory as one document.
+``groupObjects`` is accepted and ignored: each parent row is followed by its children, which is a
+valid output for both settings.
 
 Concurrency: one running bulk query per shop before API 2026-01 (``OPERATION_IN_PROGRESS``),
 up to five from 2026-01 (``LIMIT_REACHED``).
