@@ -191,10 +191,14 @@ class Sizer:
             self.budget = min(self.budget, float(limit))
         if cost:
             self.scale = max(self.scale, cost / plan.estimate)
-        halved = plan.halved()
-        self._cap = halved
+        # With the reported cost and limit, re-planning usually finds the biggest plan that fits;
+        # when it cannot shrink (no cost reported, or the estimate is off), halve everything.
         candidate = self.plan()
-        return candidate if self._within_cap(candidate) else halved
+        if cost and candidate.estimate < plan.estimate:
+            return candidate
+        self._cap = plan.halved()
+        candidate = self.plan()
+        return candidate if self._within_cap(candidate) else self._cap
 
     def _within_cap(self, plan: PagePlan) -> bool:
         cap = self._cap
