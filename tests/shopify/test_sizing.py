@@ -70,3 +70,42 @@ def test_page_size_is_bounded() -> None:
         Sizer(251)
     with pytest.raises(ValueError):
         Sizer(0)
+
+
+# --- the estimate agrees with the simulator's cost calculator ------------------------------------
+
+PLANS = [PagePlan(100, 50, 5, 10), PagePlan(250, 50, 5, 5), PagePlan(1, 1, 1, 1), PagePlan(37, 13, 3, 7)]
+
+
+def simulated_cost(operation: str, variables: dict[str, int]) -> int:
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
+    from plugins.shopify import queries
+    from plugins.shopify.schema import load_schema
+    from plugins.shopify.simulator.cost import compile_cost_plan
+
+    document = parse(queries.load(operation))
+    (op,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    cost, errors = compile_cost_plan(load_schema("2026-07"), op, fragments, variables).requested(variables)
+    assert not errors
+    return cost
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=str)
+def test_page_estimates_match_the_simulator(plan: PagePlan) -> None:
+    from plugins.shopify import queries
+
+    assert plan.estimate == simulated_cost(queries.ORDERS_WINDOW, plan.variables())
+    assert sizing.order_plan_estimate(plan) == simulated_cost(queries.ORDER, plan.variables())
+
+
+def test_follow_up_estimates_match_the_simulator() -> None:
+    from plugins.shopify import queries
+
+    assert sizing.line_items_estimate(250) == simulated_cost(queries.ORDER_LINE_ITEMS, {"first": 250})
+    assert sizing.refund_lines_estimate(250) == simulated_cost(queries.REFUND_LINE_ITEMS, {"first": 250})
+    assert sizing.refunds_estimate(250, 10) == simulated_cost(
+        queries.ORDER_REFUNDS, {"refundsFirst": 250, "refundLinesFirst": 10}
+    )
+    assert sizing.CONNECTION_CHECK_ESTIMATE == simulated_cost(queries.CONNECTION_CHECK, {})
