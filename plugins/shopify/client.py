@@ -44,10 +44,25 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXAsyncTransport
 from graphql import OperationDefinitionNode, parse
 
-from core import ConfigurationError, FetchStats, SourceAuthError, SourceDataError, SourceUnavailable
+from core import (
+    ConfigurationError,
+    FetchStats,
+    SourceAuthError,
+    SourceDataError,
+    SourceUnavailable,
+)
 
 from . import queries
 from .pacing import CostPacer, Sleep, ThrottleStatus
+from .replies import (
+    HttpStatus,
+    body_text,
+    describe,
+    error_code,
+    error_message,
+    number,
+    raise_for_status,
+)
 
 log = logging.getLogger("sync_gateway.shopify")
 
@@ -103,8 +118,7 @@ def shop_base_url(shop_url: str) -> str:
         ConfigurationError: the value is neither a shop domain nor an http(s) URL.
     """
     url = shop_url.strip().rstrip("/")
-    if url.endswith("/admin"):
-        url = url[: -len("/admin")]
+    url = url.removesuffix("/admin")
     if "://" in url:
         scheme, rest = url.split("://", 1)
         if scheme not in ("http", "https") or not rest or " " in rest:
@@ -118,16 +132,6 @@ def shop_base_url(shop_url: str) -> str:
     if "." not in url:
         url = f"{url}.myshopify.com"
     return f"https://{url}"
-
-
-class _HttpStatus(Exception):
-    """A non-2xx reply, raised from the response hook before gql reads the body."""
-
-    def __init__(self, status: int, headers: httpx2.Headers, body: bytes) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.headers = headers
-        self.body = body
 
 
 class _Retry(Exception):
@@ -186,7 +190,7 @@ class ShopifyClient:
         http_options: dict[str, Any] = {
             "headers": {"X-Shopify-Access-Token": token, "Accept": "application/json"},
             "timeout": timeout,
-            "event_hooks": {"response": [_raise_for_status]},
+            "event_hooks": {"response": [raise_for_status]},
         }
         if transport is not None:
             http_options["transport"] = transport
@@ -272,15 +276,15 @@ class ShopifyClient:
             raise self._classify_graphql_errors(exc.errors, exc.extensions, exc.data) from None
         except TransportConnectionFailed as exc:
             cause = exc.__cause__
-            if isinstance(cause, _HttpStatus):
+            if isinstance(cause, HttpStatus):
                 raise self._classify_status(cause) from None
-            raise _Retry(f"connection failed ({_describe(cause or exc)})") from None
+            raise _Retry(f"connection failed ({describe(cause or exc)})") from None
         except TransportProtocolError:
             raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)") from None
         except TransportServerError as exc:  # only if a status slipped past the hook
             raise _Retry(f"HTTP {exc.code}") from None
         except TransportError as exc:
-            raise _Retry(f"transport error ({_describe(exc)})") from None
+            raise _Retry(f"transport error ({describe(exc)})") from None
         except TimeoutError:
             raise _Retry("the request timed out") from None
         requested_cost, actual_cost = self._record_cost(result.extensions, stats)
@@ -306,8 +310,8 @@ class ShopifyClient:
         cost = extensions.get("cost") if isinstance(extensions, dict) else None
         if not isinstance(cost, dict):
             return None, None
-        requested = _number(cost.get("requestedQueryCost"))
-        actual = _number(cost.get("actualQueryCost"))
+        requested = number(cost.get("requestedQueryCost"))
+        actual = number(cost.get("actualQueryCost"))
         stats.requested_cost += requested or 0.0
         stats.actual_cost += actual or 0.0
         self.pacer.observe(ThrottleStatus.from_extension(cost.get("throttleStatus")))
@@ -317,12 +321,12 @@ class ShopifyClient:
 
     def _classify_graphql_errors(self, errors: Any, extensions: Any, data: Any) -> Exception:
         entries = errors if isinstance(errors, list) else [errors]
-        codes = [_code(e) for e in entries]
-        messages = "; ".join(_message(e) for e in entries) or "no message"
+        codes = [error_code(e) for e in entries]
+        messages = "; ".join(error_message(e) for e in entries) or "no message"
         if "MAX_COST_EXCEEDED" in codes:
-            detail = next(e for e in entries if _code(e) == "MAX_COST_EXCEEDED")
+            detail = next(e for e in entries if error_code(e) == "MAX_COST_EXCEEDED")
             ext = detail.get("extensions", {}) if isinstance(detail, dict) else {}
-            return QueryTooExpensive(_number(ext.get("cost")), _number(ext.get("maxCost")))
+            return QueryTooExpensive(number(ext.get("cost")), number(ext.get("maxCost")))
         if "THROTTLED" in codes:
             return self._throttled(extensions)
         if "ACCESS_DENIED" in codes:
@@ -344,7 +348,7 @@ class ShopifyClient:
         cost = extensions.get("cost") if isinstance(extensions, dict) else None
         cost = cost if isinstance(cost, dict) else {}
         status = ThrottleStatus.from_extension(cost.get("throttleStatus"))
-        requested = _number(cost.get("requestedQueryCost"))
+        requested = number(cost.get("requestedQueryCost"))
         if status is not None and requested is not None and requested > status.maximum_available:
             return QueryTooExpensive(requested, status.maximum_available, throttled=True)
         # The pacer saw this status (_record_cost): its next acquire() waits the refill time
@@ -354,7 +358,7 @@ class ShopifyClient:
             "throttled (THROTTLED: the cost bucket is empty)", wait=wait, throttled=True, requested=requested
         )
 
-    def _classify_status(self, reply: _HttpStatus) -> Exception:
+    def _classify_status(self, reply: HttpStatus) -> Exception:
         status = reply.status
         if status in (401, 403):
             return SourceAuthError(
@@ -378,11 +382,11 @@ class ShopifyClient:
         if status in RETRYABLE_STATUS or status >= 500:
             return _Retry(f"HTTP {status}")
         return SourceUnavailable(
-            f"Shopify shop {self.shop} answered HTTP {status}: {self._scrub(_body_text(reply.body))}",
+            f"Shopify shop {self.shop} answered HTTP {status}: {self._scrub(body_text(reply.body))}",
             suggestion="HTTP 402 means the shop is frozen for payment, 423 that it is locked",
         )
 
-    def _retry_after(self, reply: _HttpStatus) -> float | None:
+    def _retry_after(self, reply: HttpStatus) -> float | None:
         header = reply.headers.get("retry-after")
         if header is not None:
             try:
@@ -397,7 +401,7 @@ class ShopifyClient:
         cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
         if isinstance(cost, dict):
             status = ThrottleStatus.from_extension(cost.get("throttleStatus"))
-            requested = _number(cost.get("requestedQueryCost"))
+            requested = number(cost.get("requestedQueryCost"))
             if status is not None:
                 self.pacer.observe(status)
                 return status.seconds_until(requested or 0.0)
@@ -412,40 +416,3 @@ class ShopifyClient:
     def _scrub(self, text: str) -> str:
         # Real tokens are long (shpat_ + 32 hex); blanking a short test token would garble text.
         return text.replace(self._token, "***") if len(self._token) >= 8 else text
-
-
-async def _raise_for_status(response: httpx2.Response) -> None:
-    """Response hook: hand every non-2xx reply to the classifier, whatever its body says."""
-    if response.status_code < 300:
-        return
-    body = await response.aread()
-    raise _HttpStatus(response.status_code, response.headers, body)
-
-
-def _code(error: Any) -> str | None:
-    if isinstance(error, dict):
-        extensions = error.get("extensions")
-        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
-            return extensions["code"]
-    return None
-
-
-def _message(error: Any) -> str:
-    if isinstance(error, dict):
-        return str(error.get("message", ""))[:300]
-    return str(error)[:300]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
-
-
-def _body_text(body: bytes) -> str:
-    return body[:300].decode("utf-8", "replace").strip() or "empty body"

@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 
@@ -128,7 +128,7 @@ class ShopifySource:
     def __repr__(self) -> str:
         return f"ShopifySource(shop={self.shop.name!r}, endpoint={self.client.endpoint!r})"
 
-    async def __aenter__(self) -> ShopifySource:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

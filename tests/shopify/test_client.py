@@ -9,9 +9,20 @@ import traceback
 import httpx2
 import pytest
 
-from core import ConfigurationError, FetchStats, SourceAuthError, SourceDataError, SourceUnavailable
+from core import (
+    ConfigurationError,
+    FetchStats,
+    SourceAuthError,
+    SourceDataError,
+    SourceUnavailable,
+)
 from plugins.shopify import queries
-from plugins.shopify.client import QueryTooExpensive, RetryPolicy, ShopifyClient, shop_base_url
+from plugins.shopify.client import (
+    QueryTooExpensive,
+    RetryPolicy,
+    ShopifyClient,
+    shop_base_url,
+)
 from plugins.shopify.pacing import CostPacer
 
 from . import fakes

@@ -9,7 +9,14 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema, build_client_schema, parse, specified_rules, validate, validate_schema
+from graphql import (
+    GraphQLSchema,
+    build_client_schema,
+    parse,
+    specified_rules,
+    validate,
+    validate_schema,
+)
 from graphql.validation import NoUnusedFragmentsRule
 
 from plugins.shopify import queries

@@ -11,7 +11,15 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from graphql import DocumentNode, FragmentDefinitionNode, FragmentSpreadNode, Visitor, parse, print_ast, visit
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 FRAGMENTS_FILE = "fragments.graphql"
 
