@@ -210,3 +210,11 @@ async def test_fetch_order_by_gid_or_number(shop: Shop, source_settings: Setting
 async def test_page_size_outside_shopifys_range(shop: Shop, source_settings: Settings, fake_time: FakeTime) -> None:
     with pytest.raises(ConfigurationError):
         await collect(make_source(shop, source_settings, ScriptedShopify([]), fake_time), RECENT, page_size=251)
+
+
+async def test_an_order_that_changed_while_paging_is_passed_on_again(shop: Shop, source_settings: Settings,
+                                                                     fake_time: FakeTime) -> None:
+    newer = {**RECORDED, "updatedAt": "2026-08-03T05:20:00Z"}
+    server = ScriptedShopify([orders_reply([RECORDED], has_next=True, cursor="c1"), orders_reply([newer])])
+    pages = await collect(make_source(shop, source_settings, server, fake_time), RECENT)
+    assert [[o.updated_at.minute for o in p.orders] for p in pages] == [[10], [20]]
