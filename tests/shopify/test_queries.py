@@ -78,3 +78,12 @@ def test_window_query_pages_by_update_time() -> None:
     assert "sortKey: UPDATED_AT" in text
     for field in ("pageInfo", "hasNextPage", "endCursor", "cancelledAt", "currentQuantity", "restockType"):
         assert field in text
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_the_fallback_copies_are_the_shared_schemas(version: str) -> None:
+    name = f"admin_{version}.introspection.json.gz"
+    shipped = SHIPPED / name
+    assert shipped.is_file(), f"{shipped} is missing: without ../shared the queries could not be validated"
+    if (SHARED / name).is_file():
+        assert shipped.read_bytes() == (SHARED / name).read_bytes()
