@@ -83,6 +83,7 @@ class Runtime:
         with self.storage.transaction() as tx:
             credentials = tx.shop_credentials(shop.id)
         options = dict(self.source_options.get(shop.name, self.source_options.get("*", {})))
+        options.setdefault("now", self.clock)
         return factory.create(shop=shop, credentials=credentials, settings=self.settings, **options)
 
     def job_kind(self, name: str) -> JobKind:

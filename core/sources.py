@@ -44,5 +44,10 @@ class SourceFactory(Protocol):
     """The value of ``Shop.source`` this factory serves, e.g. ``"shopify"``."""
 
     def create(self, *, shop: Shop, credentials: ShopCredentials, settings: Settings, **options: Any) -> Source:
-        """Return a source for ``shop``. ``options`` carry test hooks such as an HTTP transport."""
+        """Return a source for ``shop``.
+
+        ``options`` always carries ``now`` (the runtime's clock: a callable returning an aware
+        datetime) and may carry test hooks such as an HTTP ``transport``; ignore those you do
+        not know.
+        """
         ...

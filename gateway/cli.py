@@ -51,9 +51,9 @@ def _setup_logging(level: str) -> None:
 
     logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=err, show_path=False)])
-    for chatty in ("alembic", "rq.worker" if level.upper() != "DEBUG" else ""):
-        if chatty:
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    # gql logs whole response bodies (order data) at DEBUG; alembic and rq narrate at INFO
+    for chatty in ("alembic", "gql", "rq.worker"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _runtime(upgrade: bool = True) -> Runtime:

@@ -235,7 +235,7 @@ def test_hook_on_run_started(tmp_path: Path, sqlite_url: str) -> None:
     try:
         failed = h.run()
         assert failed.status is JobRunStatus.FAILED
-        assert h.watermark() is None
+        assert h.watermark() == failed.window_from  # the first window's start, not its end
         assert h.stored_canceled() == {}
     finally:
         h.close()
