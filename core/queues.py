@@ -4,6 +4,9 @@ With ``REDIS_URL`` set, runs go to a real Redis and any number of ``sync-gateway
 processes (on any machine) execute them. Without it, an embedded fakeredis server and an
 in-process worker thread do the same in one process (the demo's default). Either way the
 database, not Redis, is the source of truth: a flushed Redis loses no schedule or history.
+
+Jobs carry one int (the run id) and use RQ's default serializer, so `rq info`, `rq requeue`,
+plain `rq worker` and rq-dashboard all read our queue without extra configuration.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from typing import Any
 import redis
 from rq import Callback, Queue, SimpleWorker, Worker
 from rq.job import Job as RQJob
-from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
 from .settings import Settings
@@ -56,7 +58,7 @@ class QueueBackend:
 
             connection = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
             embedded = True
-        queue = Queue(settings.queue_name, connection=connection, serializer=JSONSerializer,
+        queue = Queue(settings.queue_name, connection=connection,
                       default_timeout=settings.job_timeout_seconds)
         return cls(connection=connection, queue=queue, embedded=embedded, job_timeout=settings.job_timeout_seconds)
 
@@ -81,7 +83,7 @@ class QueueBackend:
 
     def fetch(self, job_id: str) -> RQJob | None:
         try:
-            return RQJob.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
+            return RQJob.fetch(job_id, connection=self.connection)
         except Exception:  # NoSuchJobError and a flushed Redis look the same to us
             return None
 
@@ -106,13 +108,13 @@ class QueueBackend:
 
     def make_worker(self, *, name: str | None = None) -> Worker:
         """A forking worker for ``sync-gateway worker`` (real Redis)."""
-        return Worker([self.queue], connection=self.connection, serializer=JSONSerializer, name=name)
+        return Worker([self.queue], connection=self.connection, name=name)
 
     def start_embedded_worker(self, *, poll_seconds: float = 0.2) -> None:
         """Execute queued runs in a background thread of this process (fakeredis or tests)."""
         if self._worker_thread is not None:
             return
-        worker = _ThreadWorker([self.queue], connection=self.connection, serializer=JSONSerializer)
+        worker = _ThreadWorker([self.queue], connection=self.connection)
 
         def loop() -> None:
             while not self._stop.is_set():
