@@ -21,6 +21,7 @@ from core import Cancellation, Job, JobRun, JobRunStatus, Shop, StorageTx, Store
 
 if TYPE_CHECKING:
     from .context import Context
+    from .orders.types import Order
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -63,9 +64,29 @@ class Loaders:
 
         return DataLoader(load)
 
-    def remember_orders(self, records: Sequence[StoredOrder]) -> None:
-        """Orders a listing already read: a child's ``order`` field needs no second lookup."""
+    def remember_orders(self, records: Sequence[StoredOrder],
+                        items: dict[int, list[StoredItem]] | None = None,
+                        cancellations: dict[int, list[Cancellation]] | None = None) -> list[Order]:
+        """Orders a listing read, with the items and cancellations it prefetched: primed here so
+        no child field looks them up again, and returned as API objects carrying them."""
+        from .orders.types import ItemCancellation, Order, OrderItem
+
         self.orders.prime_many({r.id: r for r in records})
+        if items is None:
+            return [Order.from_record(r) for r in records]
+        self.items_by_order.prime_many({r.id: items.get(r.id, []) for r in records})
+        self.items.prime_many({i.id: i for found in items.values() for i in found})
+        if cancellations is not None:
+            self.cancellations_by_item.prime_many(
+                {i.id: cancellations.get(i.id, []) for found in items.values() for i in found})
+
+        def item(record: StoredItem) -> OrderItem:
+            if cancellations is None:
+                return OrderItem.from_record(record)
+            return OrderItem.from_record(
+                record, [ItemCancellation.from_record(c) for c in cancellations.get(record.id, [])])
+
+        return [Order.from_record(r, [item(i) for i in items.get(r.id, [])]) for r in records]
 
     async def _queue_progress(self, run_ids: list[int]) -> list[dict[str, Any] | None]:
         queue = self._context.queue

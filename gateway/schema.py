@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -23,6 +25,7 @@ from strawberry.types import ExecutionContext
 from core import Settings
 
 from . import error_policy
+from .execution import execution_context_for
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
 from .jobs.subscriptions import JobSubscriptions
@@ -49,12 +52,21 @@ CACHE_SIZE = 256
 
 
 class GatewaySchema(strawberry.Schema):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.execution_context_class = execution_context_for(self._schema)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         error_policy.process_errors(errors, execution_context)
 
 
 def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
     depth = max_query_depth or Settings.model_fields["max_query_depth"].default
+    # The depth and alias limits are validation rules. QueryDepthLimiter and MaxAliasesLimiter
+    # build a new rule class per instance, so as per-request extensions they would make every
+    # ValidationCache lookup miss; their rules are built once here and added per request.
+    limits = [*QueryDepthLimiter(max_depth=depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -63,8 +75,7 @@ def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
         extensions=[
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
             partial(ParserCache, maxsize=CACHE_SIZE),
-            partial(QueryDepthLimiter, max_depth=depth),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(AddValidationRules, limits),
             partial(ValidationCache, maxsize=CACHE_SIZE),
             error_policy.MaskUnexpectedErrors,
         ],

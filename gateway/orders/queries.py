@@ -14,6 +14,7 @@ from ..errors import BadInput
 from ..inputs import opt
 from ..pagination import PageInfo, decode_cursor, encode_cursor, page_size, storage_cursor_error
 from ..permissions import IsAuthenticated
+from ..selection import selected_paths, under_nodes
 from .types import (
     ItemCancellation,
     ItemCancellationConnection,
@@ -55,12 +56,16 @@ class OrderQueries:
         _check_range(updated_after, updated_before, "updatedAfter", "updatedBefore")
         _check_range(canceled_after, canceled_before, "canceledAfter", "canceledBefore")
 
+        paths = selected_paths(info)
+        want_items = under_nodes(paths, "items") or under_nodes(paths, "canceledQuantity")
+        want_cancellations = under_nodes(paths, "items", "cancellations")
+
         def read(tx: StorageTx):  # type: ignore[no-untyped-def]
             shop_id = None
             if shop_name is not None:
                 shop = tx.get_shop_by_name(shop_name)
                 if shop is None:
-                    return None, None
+                    return None, None, (None, None)
                 shop_id = shop.id
             query = OrderQuery(
                 shop_id=shop_id, status=opt(given.status), has_canceled_items=opt(given.has_canceled_items),
@@ -69,18 +74,18 @@ class OrderQueries:
                 search=opt(given.search) or None, sort_key=sort_key.value, reverse=reverse,
             )
             try:
-                return query, tx.list_orders(query, first=size, after=position)
+                page = tx.list_orders(query, first=size, after=position)
             except CURSOR_ERRORS as exc:
                 if position is None:
                     raise
                 raise storage_cursor_error(exc) from None
+            return query, page, prefetch(tx, page.items, items=want_items, cancellations=want_cancellations)
 
-        query, page = await info.context.read(read)
+        query, page, children = await info.context.read(read)
         if page is None:
             return OrderConnection(edges=[], nodes=[], page_info=PageInfo(has_next_page=False, has_previous_page=False,
                                    start_cursor=None, end_cursor=None), query=None)
-        info.context.loaders.remember_orders(page.items)
-        nodes = [Order.from_record(r) for r in page.items]
+        nodes = info.context.loaders.remember_orders(page.items, *children)
         cursors = [encode_cursor(scope, c) for c in page.cursors]
         return OrderConnection(
             edges=[OrderEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
@@ -160,6 +165,16 @@ class OrderQueries:
                                start_cursor=cursors[0] if cursors else None,
                                end_cursor=cursors[-1] if cursors else None),
         )
+
+
+def prefetch(tx: StorageTx, orders, *, items: bool, cancellations: bool):  # type: ignore[no-untyped-def]
+    """The page's items (and their cancellations) when the document selects them: read in the
+    same transaction as the page, one statement per level."""
+    by_order = tx.items_for_orders([o.id for o in orders]) if items else None
+    by_item = None
+    if by_order is not None and cancellations:
+        by_item = tx.cancellations_for_items([i.id for found in by_order.values() for i in found])
+    return by_order, by_item
 
 
 def _utc(value: datetime | None) -> datetime | None:
