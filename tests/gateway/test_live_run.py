@@ -3,7 +3,6 @@ shop, and jobRunUpdated streams its progress over a real websocket until it fini
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,9 +16,6 @@ from core.queues import QueueBackend
 from gateway import ids
 from gateway.app import create_app
 from plugins.shopify.simulator.faults import FaultConfig
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
-from rq.timeouts import TimerDeathPenalty
 from tests.harness import T0, Harness, fast_settings
 from tests.servers import serving
 
@@ -32,34 +28,6 @@ WATCH = """subscription($job: ID!) { jobRunUpdated(jobId: $job) {
   progress { pages ordersSeen unitsCanceled itemsCanceled checkpoint elapsedSeconds } } }"""
 
 
-class ThreadWorker(SimpleWorker):
-    """An RQ worker for a background thread: no signal handlers, timer-based job timeouts.
-
-    This is what ``queue.start_embedded_worker()`` means to run, but core's thread worker keeps
-    RQ's default UnixSignalDeathPenalty, which calls signal.signal() and so fails every job
-    outside the main thread ("signal only works in main thread"). Until core sets
-    ``death_penalty_class = TimerDeathPenalty`` there, this test runs the same loop itself.
-    """
-
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self) -> None:
-        pass
-
-
-def start_worker(queue: QueueBackend, stop: threading.Event) -> threading.Thread:
-    worker = ThreadWorker([queue.queue], connection=queue.connection, serializer=JSONSerializer)
-
-    def loop() -> None:
-        while not stop.is_set():
-            worker.work(burst=True, logging_level="WARNING")
-            stop.wait(0.05)
-
-    thread = threading.Thread(target=loop, name="test-rq-worker", daemon=True)
-    thread.start()
-    return thread
-
-
 async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: str) -> None:
     settings = fast_settings(tmp_path, database_url, page_size=10)
     harness = Harness.build(settings)
@@ -69,8 +37,7 @@ async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: 
     sim.faults = FaultConfig(rate_slow=1.0, slow_seconds=0.25)
     queue = QueueBackend.from_settings(settings)
     bind_runtime(runtime)
-    stop = threading.Event()
-    worker = start_worker(queue, stop)
+    queue.start_embedded_worker(poll_seconds=0.05)
     _, admin = issue_token(runtime, name="admin", role=TokenRole.ADMIN)
     job_gid = ids.encode("Job", harness.job.id)
     try:
@@ -97,8 +64,6 @@ async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: 
                         "query": "query($id: ID!) { jobRun(id: $id) { status ordersSeen unitsCanceled } "
                                  "orders { totalCount } }", "variables": {"id": payload["run"]["id"]}})).json()
     finally:
-        stop.set()
-        worker.join(timeout=30)
         queue.stop()
         unbind_runtime(runtime)
         harness.close()
