@@ -152,3 +152,38 @@ async def test_subscription_to_an_unknown_job(server: Server, job_id: str, code:
         message = await ws.receive()
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == code, message
+
+
+@pytest.mark.postgres
+async def test_an_unexpected_failure_mid_subscription_is_masked_and_logged(
+        tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import psycopg
+
+    from tests.services import POSTGRES_URL
+
+    caplog.set_level(logging.ERROR, logger="sync_gateway.api")
+    runtime = build_runtime(tmp_path, postgres_url)
+    queue = QueueBackend.from_settings(runtime.settings)
+    token = issue_token(runtime, name="read", role=TokenRole.READ)[1]
+    _, job = new_shop(runtime, "alpha")
+    run_job_now(runtime, queue.enqueue_run, job.id)
+    try:
+        with serving(create_app(runtime, queue)) as url:
+            async with graphql_ws(url, init_payload={"Authorization": f"Bearer {token}"}) as ws:
+                operation = await ws.start(WATCH, {"job": ids.encode("Job", job.id)})
+                assert (await ws.receive())["payload"]["data"]["jobRunUpdated"]["status"] == "QUEUED"
+                # the database disappears under the API: the next poll fails unexpectedly
+                admin_dsn = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+                with psycopg.connect(admin_dsn, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE "{postgres_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+                failed = await ws.receive()
+                [error] = failed["payload"]["errors"]
+                assert error["message"] == f"Unexpected error. Reference: {error['extensions']['reference']}"
+                assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+                assert await ws.receive() == {"id": operation, "type": "complete"}
+    finally:
+        runtime.close()
+    reference = error["extensions"]["reference"]
+    assert any(reference in r.getMessage() and "Traceback" in r.getMessage() for r in caplog.records)
