@@ -3,7 +3,9 @@
 * ``IsAuthenticated``: any live API token (read or admin). Every query and subscription.
 * ``IsAdmin``: an admin token. Every mutation and the token listing.
 
-A denied call raises before the resolver runs, so nothing is read or changed.
+A denied call raises before the resolver runs, so nothing is read or changed. Introspection
+(``__schema``, ``__typename``) needs no token: the schema is public (``docs/schema.graphql``) and
+GraphiQL loads it before a token is entered.
 """
 
 from __future__ import annotations
