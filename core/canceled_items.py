@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 from anyio.abc import ObjectReceiveStream
@@ -32,7 +33,7 @@ class CanceledItemsJob:
         orders_seen = items = units = orders_canceled = pages = 0
         started = time.monotonic()
         try:
-            async with anyio.create_task_group() as tg:
+            async with _unwrapped_errors(), anyio.create_task_group() as tg:
                 send, receive = anyio.create_memory_object_stream[OrderPage](max_buffer_size=1)
                 tg.start_soon(_produce, source.fetch_orders(context.window, page_size=settings.page_size), send)
                 async for page in _drain(receive):
@@ -73,6 +74,25 @@ class CanceledItemsJob:
             pages=pages,
             stats=stats,
         )
+
+
+@asynccontextmanager
+async def _unwrapped_errors() -> AsyncIterator[None]:
+    """Re-raise the cause of a task-group failure, not the group: a run's error message must
+    name the source's error (a wrong token, a retired API version), not "ExceptionGroup"."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        raise _first_cause(group) from group
+
+
+def _first_cause(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_cause(exc)
+        if not isinstance(exc, anyio.get_cancelled_exc_class()):
+            return exc
+    return group.exceptions[0]
 
 
 async def _produce(pages: AsyncIterator[OrderPage], send: anyio.abc.ObjectSendStream[OrderPage]) -> None:

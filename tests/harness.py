@@ -53,7 +53,8 @@ class Harness:
 
     @classmethod
     def build(cls, settings: Settings, *, plan: str = "standard", bucket: tuple[float, float] | None = None,
-              plugins: tuple[object, ...] = (), url: str | None = None, transport: Any = None) -> Harness:
+              plugins: tuple[object, ...] = (), url: str | None = None, transport: Any = None,
+              api_version: str = "2026-07") -> Harness:
         sim = ShopSimulator(shop_domain=SHOP_DOMAIN, access_token=TOKEN, plan=plan, bucket=bucket)
         sim.clock.set(T0)
         if transport is None and url is None:
@@ -61,7 +62,8 @@ class Harness:
         options = {"*": {"transport": transport}} if transport is not None else {}
         pm = make_plugin_manager(extra=plugins)
         runtime = Runtime.build(settings, pm=pm, source_options=options, clock=sim.clock.now)
-        shop, jobs = add_shop(runtime, NewShop(name="demo", url=url or f"https://{SHOP_DOMAIN}", token=TOKEN))
+        shop, jobs = add_shop(runtime, NewShop(name="demo", url=url or f"https://{SHOP_DOMAIN}", token=TOKEN,
+                                               api_version=api_version))
         return cls(sim=sim, runtime=runtime, shop=shop, job=jobs[0], extra_plugins=list(plugins))
 
     def advance(self, seconds: float) -> None:

@@ -160,6 +160,7 @@ def test_a_failure_mid_window_keeps_the_watermark_and_the_next_run_completes_it(
 
         assert failed.status is JobRunStatus.FAILED
         assert failed.error is not None and "shop demo" in failed.error and "window" in failed.error
+        assert "HTTP 500" in failed.error  # the cause, not a wrapper
         assert h.watermark() == watermark  # not advanced
         assert failed.pages == 1 and len(h.stored_canceled()) == 5  # page 1 stayed stored, idempotently
 
@@ -190,5 +191,31 @@ def test_a_seeded_shop_matches_the_ground_truth(tmp_path: Path, database_url: st
         assert h.stored_canceled() == h.expected_canceled()
         canceled_orders = {gid for gid, o in h.stored_orders().items() if o.status is OrderStatus.CANCELED}
         assert canceled_orders == h.sim.truth().canceled_orders
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize("version", ["2025-10", "2026-07"])
+def test_each_supported_api_version_imports_the_same_result(tmp_path: Path, sqlite_url: str, version: str) -> None:
+    h = Harness.build(fast_settings(tmp_path, sqlite_url), api_version=version)
+    try:
+        ids = story(h)
+        run = h.run()
+        assert run.status is JobRunStatus.SUCCEEDED, run.error
+        assert h.stored_canceled() == h.expected_canceled()
+        assert h.stored_canceled()[ids["tee"]] == 1
+    finally:
+        h.close()
+
+
+def test_an_unsupported_api_version_fails_the_run_with_a_clear_error(tmp_path: Path, sqlite_url: str) -> None:
+    h = Harness.build(fast_settings(tmp_path, sqlite_url), api_version="2024-01")
+    try:
+        story(h)
+        run = h.run()
+        assert run.status is JobRunStatus.FAILED
+        assert run.error is not None and "2024-01" in run.error
+        assert h.watermark() == run.window_from  # nothing advanced
+        assert h.stored_canceled() == {}
     finally:
         h.close()
