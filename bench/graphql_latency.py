@@ -152,9 +152,9 @@ def make_app():  # type: ignore[no-untyped-def]
     return create_app(runtime, QueueBackend.from_settings(settings), graphiql=False)
 
 
-def cpu_seconds(match) -> float:  # type: ignore[no-untyped-def]
-    """User+system CPU seconds of the live processes whose (pid, command line) ``match`` accepts."""
-    total = 0.0
+def cpu_seconds(match) -> dict[int, float]:  # type: ignore[no-untyped-def]
+    """User+system CPU seconds of each live process whose (pid, command line) ``match`` accepts."""
+    found: dict[int, float] = {}
     ticks = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -164,10 +164,15 @@ def cpu_seconds(match) -> float:  # type: ignore[no-untyped-def]
             if not match(int(entry.name), command):
                 continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the processes spent between two snapshots (ones that ended meanwhile are not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def server_processes(server_pid: int):  # type: ignore[no-untyped-def]
@@ -288,8 +293,8 @@ def run_load(base: str, token: str, concurrency: int, duration: float, warmup: f
     if result.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{result.stderr}")
     measured = json.loads(result.stdout)
-    measured["server_cpu"] = cpu_seconds(server_processes(server_pid)) - server_before
-    measured["postgres_cpu"] = cpu_seconds(postgres_backends(database)) - postgres_before
+    measured["server_cpu"] = cpu_spent(server_before, cpu_seconds(server_processes(server_pid)))
+    measured["postgres_cpu"] = cpu_spent(postgres_before, cpu_seconds(postgres_backends(database)))
     return measured
 
 
