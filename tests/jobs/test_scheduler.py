@@ -178,3 +178,18 @@ def test_dst_transitions_neither_skip_nor_double_a_run(runtime: Runtime, clock: 
         # the parametrized day covers the DST change and one more slot may fall in the next day
         first_day = [s for s in slots if s < start + timedelta(hours=23)]
         assert [s.astimezone(ny).strftime("%H:%M %Z") for s in first_day] == expected_local_times
+
+
+def test_run_history_is_kept_for_the_configured_period(runtime: Runtime, clock: Clock) -> None:
+    from core.scheduler import prune_history
+
+    (job,) = make_shops(runtime, 1)
+    with runtime.storage.transaction() as tx:
+        old = tx.create_run(job_id=job.id, trigger=RunTrigger.MANUAL, status=JobRunStatus.SUCCEEDED)
+        tx.update_run(old.id, finished_at=clock() - timedelta(days=91))
+        recent = tx.create_run(job_id=job.id, trigger=RunTrigger.MANUAL, status=JobRunStatus.FAILED)
+        tx.update_run(recent.id, finished_at=clock() - timedelta(days=89))
+        running = tx.create_run(job_id=job.id, trigger=RunTrigger.MANUAL, status=JobRunStatus.RUNNING)
+    assert runtime.settings.run_history_days == 90
+    assert prune_history(runtime) == 1
+    assert {r.id for r in runs_of(runtime, job.id)} == {recent.id, running.id}
