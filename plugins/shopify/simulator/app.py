@@ -4,7 +4,8 @@ Routes:
 
 * ``POST /admin/api/{version}/graphql.json`` - the Admin GraphQL API (``application/json`` body
   ``{"query", "variables", "operationName"}``, or a raw ``application/graphql`` query).
-* ``GET /bulk/{id}.jsonl`` - the result file of a completed bulk operation (no token needed,
+* ``GET /bulk/{id}.jsonl`` - the result file of a completed bulk operation (``?partial=1``: the
+  partial data of one made to fail, see ``BulkManager.end_next``) (no token needed,
   like Shopify's signed storage URLs).
 * ``GET /healthz``.
 
@@ -157,13 +158,14 @@ def build_app(shop: ShopSimulator) -> Starlette:
             op = shop.bulk.get(int(request.path_params["op_id"]))
         except ValueError:
             op = None
-        if op is None or shop.bulk.status(op) != "COMPLETED":
+        partial = request.query_params.get("partial") == "1"
+        if op is None or not (shop.bulk.has_partial_data(op) if partial else shop.bulk.status(op) == "COMPLETED"):
             return JSONResponse({"errors": "Not Found"}, status_code=404)
 
         async def chunks() -> AsyncIterator[bytes]:
             # Chunks are rendered on the event loop (never in a worker thread, which could race
             # with story operations), yielding control between chunks.
-            for chunk in shop.bulk.jsonl(op):
+            for chunk in shop.bulk.jsonl(op, partial=partial):
                 yield chunk
                 await asyncio.sleep(0)
 

@@ -22,6 +22,11 @@ valid output for both settings.
 
 Concurrency: one running bulk query per shop before API 2026-01 (``OPERATION_IN_PROGRESS``),
 up to five from 2026-01 (``LIMIT_REACHED``).
+
+Failures on demand: :meth:`BulkManager.end_next` makes the next operation end ``FAILED``,
+``CANCELED`` or ``EXPIRED`` (with an ``errorCode``) instead of ``COMPLETED`` when its run time is
+up, optionally with a ``partialDataUrl`` serving the first rows of the result, the last of them
+cut short, as a failure mid-write leaves it.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ class BulkOperationRecord:
     cancel_request: Any = None
     file_size: int | None = None
     type: str = "QUERY"
+    final_status: str = "COMPLETED"
+    error_code: str | None = None
+    partial_rows: int | None = None
 
     TYPENAME = "BulkOperation"
 
@@ -185,6 +193,14 @@ class BulkManager:
         self._now = time_source or time.monotonic
         self.operations: dict[int, BulkOperationRecord] = {}
         self._ids = IdSequence("BulkOperation")
+        self._next_end: tuple[str, str | None, int | None] | None = None
+
+    def end_next(self, status: str, error_code: str | None = None, partial_rows: int | None = None) -> None:
+        """Make the next operation end ``status`` (FAILED, CANCELED or EXPIRED) with ``error_code``;
+        ``partial_rows`` result rows (the last one cut) are then served at its ``partialDataUrl``."""
+        if status not in ("FAILED", "CANCELED", "EXPIRED"):
+            raise ValueError(f"an operation can be made to end FAILED, CANCELED or EXPIRED, not {status}")
+        self._next_end = (status, error_code, partial_rows)
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -196,7 +212,7 @@ class BulkManager:
             return "CANCELING" if ctx is not None and ctx is op.cancel_request else "CANCELED"
         if ctx is not None and ctx is op.creator:
             return "CREATED"
-        return "COMPLETED" if self._now() - op.started >= op.duration else "RUNNING"
+        return op.final_status if self._now() - op.started >= op.duration else "RUNNING"
 
     def current(self, type_: str) -> BulkOperationRecord | None:
         ops = [op for op in self.operations.values() if op.type == type_]
@@ -252,6 +268,9 @@ class BulkManager:
             root_plan=root,
             creator=ctx,
         )
+        if self._next_end is not None:
+            op.final_status, op.error_code, op.partial_rows = self._next_end
+            self._next_end = None
         self.operations[op.id] = op
         return {"bulkOperation": op, "userErrors": []}
 
@@ -322,12 +341,15 @@ class BulkManager:
             if order is not None:
                 yield from emit(order, node_fields, None)
 
-    def jsonl(self, op: BulkOperationRecord) -> Iterator[bytes]:
-        """The result file, in chunks of about 64 KiB."""
+    def jsonl(self, op: BulkOperationRecord, *, partial: bool = False) -> Iterator[bytes]:
+        """The result file, in chunks of about 64 KiB (``partial``: the partial data of a failure)."""
         buffer: list[bytes] = []
         size = 0
-        for row in self.rows(op):
+        for number, row in enumerate(self.rows(op), 1):
             line = orjson.dumps(row) + b"\n"
+            if partial and op.partial_rows is not None and number >= op.partial_rows:
+                buffer.append(line[: len(line) // 2])  # the write broke off mid-row
+                break
             buffer.append(line)
             size += len(line)
             if size >= _CHUNK:
@@ -341,8 +363,11 @@ class BulkManager:
             op.file_size = sum(len(chunk) for chunk in self.jsonl(op))
         return op.file_size
 
-    def url(self, op: BulkOperationRecord) -> str:
-        return f"{self.shop.base_url}/bulk/{op.id}.jsonl"
+    def url(self, op: BulkOperationRecord, *, partial: bool = False) -> str:
+        return f"{self.shop.base_url}/bulk/{op.id}.jsonl" + ("?partial=1" if partial else "")
+
+    def has_partial_data(self, op: BulkOperationRecord) -> bool:
+        return op.partial_rows is not None and self.status(op) == op.final_status != "COMPLETED"
 
 
 def _progress(op: BulkOperationRecord, ctx: RequestContext, full: int) -> str:
@@ -376,12 +401,12 @@ BULK_OPERATION = {
     "query": lambda op, a, c: op.query,
     "createdAt": lambda op, a, c: format_timestamp(op.created_at),
     "completedAt": _completed_at,
-    "errorCode": lambda op, a, c: None,
+    "errorCode": lambda op, a, c: op.error_code if c.shop.bulk.status(op, c) == op.final_status else None,
     "objectCount": lambda op, a, c: _progress(op, c, op.object_count),
     "rootObjectCount": lambda op, a, c: _progress(op, c, op.root_object_count),
     "fileSize": lambda op, a, c: str(c.shop.bulk.file_size(op)) if _completed(op, c) and op.object_count else None,
     "url": lambda op, a, c: c.shop.bulk.url(op) if _completed(op, c) and op.object_count else None,
-    "partialDataUrl": lambda op, a, c: None,
+    "partialDataUrl": lambda op, a, c: c.shop.bulk.url(op, partial=True) if c.shop.bulk.has_partial_data(op) else None,
 }
 
 BULK_RESOLVERS: dict[str, dict[str, Any]] = {"BulkOperation": BULK_OPERATION}
