@@ -180,11 +180,17 @@ class ShopifyClient:
     ) -> None:
         self.shop = shop
         self.api_version = api_version
-        self.endpoint = f"{shop_base_url(shop_url)}/admin/api/{api_version}/graphql.json"
+        self.base_url = shop_base_url(shop_url)
+        self.endpoint = f"{self.base_url}/admin/api/{api_version}/graphql.json"
+        self.transport = transport
+        """The test/simulator transport, if any; bulk result downloads go through it too."""
+        self.timeout = timeout
         self.policy = policy
         self.pacer = pacer
         self._token = token
         self._sleep = sleep
+        self.sleep = sleep
+        """Awaitable sleep for waits that are not backoffs (bulk polling)."""
         self._rng = rng or random.Random()
         self._documents: dict[str, GraphQLRequest] = {}
         http_options: dict[str, Any] = {
@@ -406,6 +412,10 @@ class ShopifyClient:
                 self.pacer.observe(status)
                 return status.seconds_until(requested or 0.0)
         return None
+
+    async def backoff(self, attempt: int) -> None:
+        """Sleep the jittered exponential backoff of failed attempt number ``attempt``."""
+        await self._sleep(self._delay(_Retry("backoff"), attempt))
 
     def _delay(self, failure: _Retry, attempt: int) -> float:
         if failure.wait is not None:

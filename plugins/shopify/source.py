@@ -7,6 +7,7 @@ endpoint, because Shopify's limits are per app and shop, whichever run or webhoo
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -30,14 +31,35 @@ from core import (
 )
 
 from . import queries, sizing
+from .bulk import BulkOptions, BulkUnavailable, bulk_pages, count_orders
 from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .pacing import Clock, CostPacer, Sleep
-from .streams import describe_window, one_order, window_pages
+from .streams import WindowCount, describe_window, one_order, window_pages
+
+log = logging.getLogger("sync_gateway.shopify")
 
 HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
 """Shopify shows only this much order history unless the app holds ``read_all_orders``."""
 
-OPTIONS = frozenset({"transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait"})
+OPTIONS = frozenset({
+    "transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait",
+    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait",
+})
+
+BULK_MODES = ("auto", "always", "never")
+
+BULK_THRESHOLDS: dict[float, int] = {100.0: 4_000, 200.0: 8_000, 1000.0: 40_000, 2000.0: 80_000}
+"""Default orders-per-window above which a window is read through a bulk query, by the plan's
+restore rate in points per second (Standard, Advanced, Plus, Enterprise). Measured with
+``bench/import_throughput.py --crossover`` against the simulator: see docs/benchmarks.md."""
+
+
+def default_bulk_threshold(restore_rate: float | None) -> int:
+    """The threshold of the plan with ``restore_rate`` (the nearest preset at or below it)."""
+    if restore_rate is None:
+        return BULK_THRESHOLDS[100.0]
+    rates = [rate for rate in sorted(BULK_THRESHOLDS) if rate <= restore_rate + 1e-9]
+    return BULK_THRESHOLDS[rates[-1] if rates else min(BULK_THRESHOLDS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +95,11 @@ class ShopifySourceFactory:
         Options (tests and the demo): ``transport`` (an ``httpx2.AsyncBaseTransport``, e.g.
         ``httpx2.ASGITransport(app=sim.asgi_app)``), ``clock``/``sleep`` (pacing and backoff time),
         ``rng`` (backoff jitter), ``now`` (wall clock for the 60-day rule), ``backoff_base``,
-        ``backoff_cap``, ``max_wait`` (seconds). Other options are ignored.
+        ``backoff_cap``, ``max_wait`` (seconds). Bulk queries: ``bulk`` (``"auto"``: when the window
+        holds more than the threshold; ``"always"``, e.g. for a backfill; ``"never"``),
+        ``bulk_threshold`` (orders; default ``settings.bulk_threshold_orders`` when set, else the
+        plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
+        (seconds). Other options are ignored.
 
         Raises:
             ConfigurationError: no token, or a shop URL that is not a shop.
@@ -105,7 +131,17 @@ class ShopifySourceFactory:
             **({"sleep": sleep} if sleep else {}),
         )
         now: Callable[[], datetime] = options.get("now") or _utc_now
-        return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now)
+        bulk = str(options.get("bulk", "auto"))
+        if bulk not in BULK_MODES:
+            raise ConfigurationError(f"source option bulk={bulk!r} is not one of {', '.join(BULK_MODES)}")
+        threshold = options.get("bulk_threshold", getattr(settings, "bulk_threshold_orders", None))
+        defaults = BulkOptions()
+        bulk_options = BulkOptions(
+            page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),
+            busy_wait=float(options.get("bulk_busy_wait", defaults.busy_wait)),
+        )
+        return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
+                             bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options)
 
     def _pacer(self, base_url: str) -> CostPacer:
         with self._lock:
@@ -118,10 +154,23 @@ class ShopifySourceFactory:
 class ShopifySource:
     """Reads one shop's orders through the Admin GraphQL API (see :class:`core.Source`)."""
 
-    def __init__(self, *, shop: Shop, client: ShopifyClient, page_size: int, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        *,
+        shop: Shop,
+        client: ShopifyClient,
+        page_size: int,
+        now: Callable[[], datetime],
+        bulk: str = "auto",
+        bulk_threshold: int | None = None,
+        bulk_options: BulkOptions | None = None,
+    ) -> None:
         self.shop = shop
         self.client = client
         self.page_size = page_size
+        self.bulk = bulk
+        self.bulk_threshold = bulk_threshold
+        self.bulk_options = bulk_options or BulkOptions()
         self._now = now
         self._connection: ConnectionInfo | None = None
 
@@ -147,8 +196,56 @@ class ShopifySource:
         if not 1 <= size <= sizing.MAX_FIRST:
             raise ConfigurationError(f"page size {size} is outside Shopify's 1..{sizing.MAX_FIRST}")
         await self._check_history_access(window)
+        if self.bulk == "always":
+            async for page in self._bulk_then_pages(window, size):
+                yield page
+            return
+        count = WindowCount(self._count_limit()) if self.bulk == "auto" else None
+        pages = window_pages(self.client, window, page_size=size, count=count)
+        try:
+            async for page in pages:
+                yield page
+                if count is not None and count.count is not None and count.count > self._threshold():
+                    log.info("Shopify shop %s: %s holds more than %s orders; reading it in bulk",
+                             self.client.shop, describe_window(window), self._threshold())
+                    await pages.aclose()  # the bulk result holds the first page's orders again: harmless
+                    async for bulk_page in self._bulk_then_pages(window, size):
+                        yield bulk_page
+                    return
+                count = None  # decided on the first page
+        finally:
+            await pages.aclose()
+
+    async def _bulk_then_pages(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
+        """Read ``window`` in bulk; page it (or the rest of it) when the bulk path cannot."""
+        try:
+            async for page in bulk_pages(self.client, window, self.bulk_options):
+                yield page
+            return
+        except BulkUnavailable as unavailable:
+            resume = unavailable.resume_from
+            if resume is not None and resume > window.start:
+                if resume >= window.end:
+                    return
+                window = Window(resume, window.end)
+            log.warning("Shopify shop %s: %s; paging %s instead", self.client.shop, unavailable.reason,
+                        describe_window(window))
         async for page in window_pages(self.client, window, page_size=size):
             yield page
+
+    def _count_limit(self) -> int:
+        return (self.bulk_threshold if self.bulk_threshold is not None else max(BULK_THRESHOLDS.values())) + 1
+
+    def _threshold(self) -> int:
+        """Orders above which a window is read in bulk: the option or setting, else the plan's default."""
+        if self.bulk_threshold is not None:
+            return self.bulk_threshold
+        status = self.client.pacer.status
+        return default_bulk_threshold(status.restore_rate if status else None)
+
+    async def count_orders(self, window: Window, *, limit: int | None = None) -> int:
+        """Orders updated in ``window`` (up to ``limit``), for a progress bar's total; about one point."""
+        return await count_orders(self.client, window, limit=limit, stats=FetchStats())
 
     async def fetch_order(self, source_id: str) -> OrderPage:
         """The order ``source_id`` (``gid://shopify/Order/…``), complete; an empty page if it is gone."""

@@ -46,8 +46,23 @@ def describe_window(window: Window) -> str:
     return f"[{search_time(window.start)}, {search_time(window.end)})"
 
 
-async def window_pages(client: ShopifyClient, window: Window, *, page_size: int) -> AsyncIterator[OrderPage]:
-    """Yield the orders updated in ``window``, ``page_size`` (at most) per page."""
+class WindowCount:
+    """Receives the window's size from its first page, when asked for (``count_limit``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count: int | None = None
+        """Orders in the window, at most ``limit``; None until the first page (or if Shopify sent none)."""
+
+
+async def window_pages(
+    client: ShopifyClient, window: Window, *, page_size: int, count: WindowCount | None = None
+) -> AsyncIterator[OrderPage]:
+    """Yield the orders updated in ``window``, ``page_size`` (at most) per page.
+
+    With ``count``, the first page's query also counts the window (one point, no extra request)
+    and fills in ``count.count`` before the first page is yielded.
+    """
     sizer = Sizer(page_size)
     search = window_search(window)
     seen: dict[str, datetime] = {}
@@ -57,7 +72,13 @@ async def window_pages(client: ShopifyClient, window: Window, *, page_size: int)
         page_number += 1
         what = f"reading orders updated in {describe_window(window)} (page {page_number})"
         stats = FetchStats()
-        reply, plan = await _orders_page(client, sizer, search, cursor, stats, what)
+        counting = count is not None and page_number == 1
+        reply, plan = await _orders_page(client, sizer, search, cursor, stats, what,
+                                         count_limit=count.limit if counting and count else None)
+        if counting and count is not None:
+            counted = reply.data.get("ordersCount")
+            value = counted.get("count") if isinstance(counted, Mapping) else None
+            count.count = value if isinstance(value, int) and not isinstance(value, bool) else None
         connection = reply.data.get("orders")
         if not isinstance(connection, Mapping):
             raise SourceDataError(f"Shopify shop {client.shop} sent no orders connection while {what}")
@@ -119,18 +140,29 @@ def order_gid(source_id: str) -> str:
 
 
 async def _orders_page(
-    client: ShopifyClient, sizer: Sizer, search: str, cursor: str | None, stats: FetchStats, what: str
+    client: ShopifyClient,
+    sizer: Sizer,
+    search: str,
+    cursor: str | None,
+    stats: FetchStats,
+    what: str,
+    *,
+    count_limit: int | None = None,
 ) -> tuple[Reply, PagePlan]:
-    """Fetch one page, shrinking the plan while Shopify finds it too expensive."""
+    """Fetch one page (with the window's count up to ``count_limit``, if given), shrinking the
+    plan while Shopify finds it too expensive."""
     status = client.pacer.status
     if status is not None:
         sizer.limit_to_bucket(status.maximum_available)
     plan = sizer.plan()
+    operation, extra, counted = queries.ORDERS_WINDOW, {}, 0.0
+    if count_limit is not None:
+        operation, extra, counted = queries.ORDERS_WINDOW_COUNTED, {"countLimit": count_limit}, 1.0
     while True:
-        variables = {**plan.variables(), "after": cursor, "query": search}
+        variables = {**plan.variables(), "after": cursor, "query": search, **extra}
         try:
             reply = await client.execute(
-                queries.ORDERS_WINDOW, variables, stats=stats, requested=plan.estimate * sizer.scale, what=what
+                operation, variables, stats=stats, requested=plan.estimate * sizer.scale + counted, what=what
             )
         except QueryTooExpensive as exc:
             try:

@@ -24,13 +24,31 @@ from graphql import (
 FRAGMENTS_FILE = "fragments.graphql"
 
 ORDERS_WINDOW = "orders_window"
+ORDERS_WINDOW_COUNTED = "orders_window_counted"
 ORDER = "order"
 ORDER_LINE_ITEMS = "order_line_items"
 ORDER_REFUNDS = "order_refunds"
 REFUND_LINE_ITEMS = "refund_line_items"
 CONNECTION_CHECK = "connection_check"
+ORDERS_COUNT = "orders_count"
+BULK_RUN = "bulk_run"
+BULK_POLL = "bulk_poll"
+ORDERS_BULK = "orders_bulk"
+"""Not executed: its text is the query a bulk operation runs (see :mod:`plugins.shopify.bulk`)."""
 
-OPERATIONS = (ORDERS_WINDOW, ORDER, ORDER_LINE_ITEMS, ORDER_REFUNDS, REFUND_LINE_ITEMS, CONNECTION_CHECK)
+OPERATIONS = (
+    ORDERS_WINDOW,
+    ORDERS_WINDOW_COUNTED,
+    ORDER,
+    ORDER_LINE_ITEMS,
+    ORDER_REFUNDS,
+    REFUND_LINE_ITEMS,
+    CONNECTION_CHECK,
+    ORDERS_COUNT,
+    BULK_RUN,
+    BULK_POLL,
+    ORDERS_BULK,
+)
 
 
 def read(filename: str) -> str:

@@ -1,0 +1,315 @@
+"""Reading a whole window through one bulk query operation (research/shopify-api.md §D.23).
+
+A bulk query runs in the background at Shopify, outside the cost bucket: the source starts it
+(``bulkOperationRunQuery``, 10 points), polls ``node(id:)`` tightly (about 1 point a poll) until
+it is ``COMPLETED``, then streams the JSONL result from its ``url`` as it downloads, re-assembling
+each order from its row and the line-item rows that follow it (``__parentId``), and yields pages
+of complete orders. Only one page of orders is held at a time, whatever the window's size.
+
+What the bulk rows lack: Shopify refuses a connection inside a list field in a bulk query, and
+``Order.refunds`` is a list whose ``refundLineItems`` is a connection, so bulk orders carry no
+refund lines. The cancellation rule (``core.cancellations``) decides from the line quantities
+(``quantity``, ``currentQuantity``, ``unfulfilledQuantity``, ``nonFulfillableQuantity``), so the
+canceled units are the same; refund lines only add evidence. A unit canceled through the bulk
+path is recorded with the reason "removed before fulfilment" and the order's ``updatedAt`` as its
+time, where the paged path would name the refund's restock type and time.
+
+When the bulk path cannot serve a window, :class:`BulkUnavailable` tells the source to page it
+instead: another bulk query keeps running past the wait budget (one per shop before API 2026-01,
+five from 2026-01), Shopify refuses the query, or the operation ends ``FAILED``, ``CANCELED`` or
+``EXPIRED``. A failed operation's ``partialDataUrl`` is read first; when its orders arrived in
+``updatedAt`` order (as requested), paging resumes from the last complete one, otherwise from the
+window's start. ``ACCESS_DENIED`` fails the run at once (:class:`core.SourceAuthError`).
+
+The result URL: Shopify serves results from its storage host, to be fetched without the access
+token (it is never sent there). A simulator or proxy configured by a full base URL
+(``http://127.0.0.1:8080``) may still report its result at the shop's ``*.myshopify.com`` host;
+such a URL is rewritten onto the configured base (see :func:`result_url`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2
+import orjson
+
+from core import FetchStats, OrderPage, SourceAuthError, SourceDataError, SourceOrder, Window
+
+from . import queries
+from .client import ShopifyClient
+from .parse import parse_order
+from .streams import describe_window, window_search
+
+log = logging.getLogger("sync_gateway.shopify")
+
+RUN_ESTIMATE = 10.0  # a mutation costs 10 points
+POLL_ESTIMATE = 1.0  # node(id:) is an interface: 1 point
+COUNT_ESTIMATE = 1.0  # ordersCount returns one Count object
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+BUSY_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
+LINE_ITEM_PREFIX = "gid://shopify/LineItem/"
+
+
+class BulkUnavailable(Exception):
+    """Internal: page this window instead (from ``resume_from`` when set, else from its start)."""
+
+    def __init__(self, reason: str, resume_from: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.resume_from = resume_from
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """How the bulk path behaves.
+
+    Args:
+        page_orders: complete orders per yielded page (storage writes one batch per page).
+        poll_first: first pause between polls, in seconds; grows by half per poll ...
+        poll_max: ... up to this. A poll costs about one point, so tight polling is cheap.
+        busy_wait: how long to wait for another bulk query of the shop to finish before paging.
+    """
+
+    page_orders: int = 1000
+    poll_first: float = 0.05
+    poll_max: float = 0.5
+    busy_wait: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    status: str
+    error_code: str | None
+    url: str | None
+    partial_data_url: str | None
+    object_count: int
+
+
+def bulk_query_text(window: Window) -> str:
+    """``orders_bulk.graphql`` with the window's filter as its search string."""
+    # A GraphQL string literal escapes like JSON for these characters (quotes, backslashes).
+    return queries.load(queries.ORDERS_BULK).replace('"$WINDOW"', orjson.dumps(window_search(window)).decode())
+
+
+def result_url(client: ShopifyClient, url: str) -> str:
+    """Where to download ``url``: on the configured base when the shop is reached through one.
+
+    Real results live on Shopify's storage host and are fetched as given. A shop configured by a
+    full base URL (a proxy, the simulator) that reports its result on a ``*.myshopify.com`` host
+    gets the URL's scheme and host swapped for the configured base's, keeping path and query.
+    """
+    target, base = urlsplit(url), urlsplit(client.base_url)
+    host = (target.hostname or "").lower()
+    if host.endswith(".myshopify.com") and (base.hostname or "").lower() != host:
+        return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
+    return url
+
+
+async def count_orders(client: ShopifyClient, window: Window, *, limit: int | None, stats: FetchStats) -> int:
+    """Orders updated in ``window``, counted up to ``limit`` (None: no limit; about one point)."""
+    reply = await client.execute(
+        queries.ORDERS_COUNT,
+        {"query": window_search(window), "limit": limit},
+        stats=stats,
+        requested=COUNT_ESTIMATE,
+        what=f"counting orders updated in {describe_window(window)}",
+    )
+    count = reply.data.get("ordersCount")
+    value = count.get("count") if isinstance(count, Mapping) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SourceDataError(f"Shopify shop {client.shop} sent an unreadable ordersCount")
+    return value
+
+
+async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions) -> AsyncIterator[OrderPage]:
+    """Yield every order updated in ``window`` through one bulk query, ``page_orders`` per page.
+
+    Raises:
+        BulkUnavailable: page the window (or its rest) instead.
+        SourceAuthError, SourceUnavailable, SourceDataError: as the paged path.
+    """
+    what = f"reading orders updated in {describe_window(window)} in bulk"
+    stats = FetchStats()
+    operation = await _start(client, window, options, stats, what)
+    status = await _wait(client, operation, options, stats, what)
+    if status.status == "COMPLETED":
+        if status.url is None:  # no order matched: Shopify writes no file
+            yield OrderPage(orders=(), stats=stats)
+            return
+        reader = _Reader(client, result_url(client, status.url), options, what, partial=False)
+        async for page in reader.pages(stats):
+            yield page
+        return
+    if status.error_code == "ACCESS_DENIED":
+        raise SourceAuthError(
+            f"Shopify shop {client.shop} denied the bulk query while {what} (ACCESS_DENIED)",
+            suggestion="check that the Admin API access token has the read_orders scope",
+        )
+    reason = f"the bulk operation ended {status.status}" + (f" ({status.error_code})" if status.error_code else "")
+    resume_from = None
+    if status.partial_data_url:
+        reader = _Reader(client, result_url(client, status.partial_data_url), options, what, partial=True)
+        async for page in reader.pages(stats):
+            yield page
+        stats = FetchStats()
+        resume_from = reader.resume_from
+    raise BulkUnavailable(reason, resume_from)
+
+
+async def _start(client: ShopifyClient, window: Window, options: BulkOptions, stats: FetchStats, what: str) -> str:
+    """Start the operation; wait while another bulk query of the shop runs (up to ``busy_wait``)."""
+    waited, pause = 0.0, 1.0
+    text = bulk_query_text(window)
+    while True:
+        reply = await client.execute(queries.BULK_RUN, {"query": text}, stats=stats, requested=RUN_ESTIMATE, what=what)
+        payload = reply.data.get("bulkOperationRunQuery")
+        if not isinstance(payload, Mapping):
+            raise SourceDataError(f"Shopify shop {client.shop} sent no bulkOperationRunQuery payload while {what}")
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        operation = payload.get("bulkOperation")
+        if not errors and isinstance(operation, Mapping) and isinstance(operation.get("id"), str):
+            return operation["id"]
+        messages = "; ".join(str(e.get("message", ""))[:200] for e in errors) or "no operation and no error"
+        busy = any(e.get("code") in BUSY_CODES or "already in progress" in str(e.get("message", "")) for e in errors)
+        if not busy:
+            raise BulkUnavailable(f"Shopify refused the bulk query: {messages}")
+        if waited >= options.busy_wait:
+            raise BulkUnavailable(f"another bulk query is still running after {waited:.0f}s: {messages}")
+        log.info("Shopify shop %s: %s; trying again in %.1fs", client.shop, messages, pause)
+        await client.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, 10.0)
+
+
+async def _wait(client: ShopifyClient, operation: str, options: BulkOptions, stats: FetchStats, what: str) -> _Status:
+    pause = options.poll_first
+    while True:
+        reply = await client.execute(queries.BULK_POLL, {"id": operation}, stats=stats, requested=POLL_ESTIMATE, what=what)
+        status = _status(reply.data.get("node"), client, operation, what)
+        if status.status in TERMINAL:
+            return status
+        await client.sleep(pause)
+        pause = min(pause * 1.5, options.poll_max)
+
+
+def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> _Status:
+    if not isinstance(node, Mapping) or not isinstance(node.get("status"), str):
+        raise SourceDataError(f"Shopify shop {client.shop} lost bulk operation {operation} while {what}")
+    count = node.get("objectCount")
+    try:
+        objects = int(count) if count is not None else 0  # UnsignedInt64 arrives as a string
+    except (TypeError, ValueError):
+        objects = 0
+    return _Status(
+        status=node["status"],
+        error_code=node.get("errorCode") if isinstance(node.get("errorCode"), str) else None,
+        url=node.get("url") if isinstance(node.get("url"), str) and node.get("url") else None,
+        partial_data_url=node.get("partialDataUrl") if isinstance(node.get("partialDataUrl"), str) else None,
+        object_count=objects,
+    )
+
+
+class _Reader:
+    """Streams one result file into pages of complete orders, retrying a broken download.
+
+    A retry reads the file again from the start and skips the orders already yielded. With
+    ``partial`` (a failed operation's partial data) the last order may lack line items and the
+    last row may be cut: both are dropped, and :attr:`resume_from` says where paging can resume.
+    """
+
+    def __init__(self, client: ShopifyClient, url: str, options: BulkOptions, what: str, *, partial: bool) -> None:
+        self.client, self.url, self.options, self.what, self.partial = client, url, options, what, partial
+        self.emitted = 0
+        self.resume_from: datetime | None = None
+        self._in_order = True
+        self._last: datetime | None = None
+
+    async def pages(self, stats: FetchStats) -> AsyncIterator[OrderPage]:
+        attempt = 0
+        while True:
+            attempt += 1
+            stats.requests += 1
+            try:
+                async for orders in self._read():
+                    self.emitted += len(orders)
+                    yield OrderPage(orders=orders, stats=stats)
+                    stats = FetchStats()
+                break
+            except (httpx2.HTTPError, _BadStatus) as exc:
+                if attempt >= self.client.policy.max_attempts:
+                    raise BulkUnavailable(f"the bulk result could not be downloaded ({exc})",
+                                          self.resume_from if self.partial else None) from None
+                stats.retries += 1
+                log.warning("Shopify shop %s: bulk result download broke (%s) while %s; retry %d",
+                            self.client.shop, exc, self.what, attempt)
+                await self.client.backoff(attempt)
+        if self.partial:
+            self.resume_from = self._last if self._in_order else None
+
+    async def _read(self) -> AsyncIterator[tuple[SourceOrder, ...]]:
+        skip = self.emitted
+        batch: list[SourceOrder] = []
+        current: dict[str, Any] | None = None
+        lines: list[Any] = []
+        async with httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http:
+            async with http.stream("GET", self.url) as response:
+                if response.status_code != 200:
+                    raise _BadStatus(f"HTTP {response.status_code}")
+                pending = b""
+                async for chunk in response.aiter_bytes():
+                    rows = (pending + chunk).split(b"\n")
+                    pending = rows.pop()
+                    for raw in rows:
+                        if not raw:
+                            continue
+                        row = orjson.loads(raw)
+                        parent = row.get("__parentId")
+                        if parent is None:
+                            if current is not None:
+                                if skip:
+                                    skip -= 1
+                                else:
+                                    batch.append(self._order(current, lines))
+                            current, lines = row, []
+                            if len(batch) >= self.options.page_orders:
+                                yield tuple(batch)
+                                batch = []
+                        elif current is None or parent != current.get("id"):
+                            raise SourceDataError(
+                                f"Shopify shop {self.client.shop} sent a bulk row of {parent} away from its order "
+                                f"while {self.what} (the result is not grouped)"
+                            )
+                        else:
+                            lines.append(row)
+                if pending.strip() and not self.partial:
+                    raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
+        # The last order is complete only in a complete file.
+        if current is not None and not self.partial:
+            if skip:
+                skip -= 1
+            else:
+                batch.append(self._order(current, lines))
+        if batch or (self.emitted == 0 and not self.partial):
+            yield tuple(batch)
+
+    def _order(self, row: dict[str, Any], lines: list[Any]) -> SourceOrder:
+        for line in lines:
+            if not str(line.get("id", "")).startswith(LINE_ITEM_PREFIX):
+                raise SourceDataError(f"Shopify shop {self.client.shop} sent an unexpected bulk row {line.get('id')!r}")
+        row["lineItems"] = {"nodes": lines}
+        row["refunds"] = []  # bulk queries cannot reach refund lines (see the module docstring)
+        order = parse_order(row)
+        if self._last is not None and order.updated_at < self._last:
+            self._in_order = False
+        self._last = order.updated_at if self._last is None else max(self._last, order.updated_at)
+        return order
+
+
+class _BadStatus(Exception):
+    """The result URL answered something other than 200."""
