@@ -19,6 +19,7 @@ from .errors import (
     SourceUnavailable,
     StorageError,
     ValidationError,
+    WebhookRejected,
 )
 from .hookspecs import hookimpl, hookspec
 from .jobkinds import JobKind, RunContext, RunOutcome
@@ -53,6 +54,7 @@ from .models import (
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend, StorageTx
+from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
     "ApiToken",
@@ -101,6 +103,9 @@ __all__ = [
     "StoredOrder",
     "TokenRole",
     "ValidationError",
+    "WebhookEvent",
+    "WebhookReceiver",
+    "WebhookRejected",
     "Window",
     "hookimpl",
     "hookspec",

@@ -8,6 +8,7 @@ message that says what went wrong and, where we know it, what to do about it::
     │   └── PluginError           a plugin that is missing, duplicated or breaks the hook contract
     ├── NotFoundError             an id (shop, job, run, order) that does not exist
     ├── ValidationError           bad input from a user: a malformed schedule, an oversized page
+    │   └── WebhookRejected       a webhook delivery that fails verification (forged, malformed)
     ├── SourceError               the upstream platform (Shopify) failed us
     │   ├── SourceAuthError       401/403, a missing scope: retrying cannot help, an admin must act
     │   ├── SourceUnavailable     5xx, timeouts, dropped connections, throttling past the retry budget
@@ -59,6 +60,11 @@ class ValidationError(GatewayError):
     def __init__(self, message: str, *, field: str | None = None, suggestion: str | None = None) -> None:
         super().__init__(message, suggestion=suggestion)
         self.field = field
+
+
+class WebhookRejected(ValidationError):
+    """A webhook delivery that failed verification: a forged signature, missing headers, a body
+    that is not JSON. Nothing is stored or queued for it."""
 
 
 class SourceError(GatewayError):

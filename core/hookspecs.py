@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .models import Cancellation, Job, JobRun, Shop
     from .sources import SourceFactory
     from .storage import StorageBackend
+    from .webhooks import WebhookReceiver
 
 PROJECT = "sync_gateway"
 
@@ -56,6 +57,15 @@ class GatewaySpec:
         Called once at start-up. Returns: a list of :class:`core.JobKind`; each ``name`` must
         be unique. A job of every registered kind with ``create_per_shop=True`` is created for
         each shop when the shop is added. The built-in kind is ``"canceled-items"``.
+        """
+
+    @hookspec
+    def register_webhook_receivers(self) -> Sequence[WebhookReceiver]:
+        """Contribute webhook receivers, the fast path beside scheduled polling.
+
+        Called once at start-up. Returns: a list of :class:`core.WebhookReceiver`; each serves
+        the deliveries posted to ``/webhooks/<source>`` for shops of that ``source`` and must
+        be unique per source. The built-in one verifies Shopify's HMAC-signed order webhooks.
         """
 
     # --- sync run: notifications --------------------------------------------------------------

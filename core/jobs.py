@@ -65,6 +65,21 @@ def execute_run_job(run_id: int) -> dict[str, Any]:
     }
 
 
+def refresh_orders_job(shop_id: int, order_ids: list[str]) -> dict[str, Any]:
+    """The RQ entry point of the webhook fast path: re-read and store the given orders."""
+    import anyio
+
+    from .webhooks import refresh_orders
+
+    runtime = process_runtime()
+    with runtime.storage.transaction() as tx:
+        shop = tx.get_shop(shop_id)
+    if shop is None:
+        return {"shop_id": shop_id, "skipped": "shop was removed"}
+    result = anyio.run(refresh_orders, runtime, shop, order_ids)
+    return {"shop_id": shop_id, "orders": len(order_ids), "units_canceled": result.units_canceled}
+
+
 def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], value: BaseException,
                       traceback: Any) -> None:
     """RQ failure callback: a job that died outside our own handling (a timeout, a crash before

@@ -11,6 +11,7 @@ plain `rq worker` and rq-dashboard all read our queue without extra configuratio
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ log = logging.getLogger("sync_gateway.queues")
 
 JOB_FUNCTION = "core.jobs.execute_run_job"
 ON_FAILURE = "core.jobs.record_rq_failure"
+REFRESH_FUNCTION = "core.jobs.refresh_orders_job"
 RESULT_TTL_SECONDS = 24 * 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -78,6 +80,25 @@ class QueueBackend:
             description=description or f"run {run_id}",
             meta={"run_id": run_id},
             on_failure=Callback(ON_FAILURE),
+        )
+        return job_id
+
+    def enqueue_refresh(self, shop_id: int, order_ids: list[str], *, delivery_id: str) -> str:
+        """Queue a webhook's order refresh; one RQ job per delivery, so a retried delivery
+        that slipped past the database dedup still runs once."""
+        digest = hashlib.sha256(f"{shop_id}:{delivery_id}".encode()).hexdigest()[:24]
+        job_id = f"{self.queue.name}-webhook-{digest}"
+        if self.fetch(job_id) is not None:
+            return job_id
+        self.queue.enqueue(
+            REFRESH_FUNCTION,
+            shop_id,
+            list(order_ids),
+            job_id=job_id,
+            job_timeout=self.job_timeout,
+            result_ttl=RESULT_TTL_SECONDS,
+            failure_ttl=FAILURE_TTL_SECONDS,
+            description=f"webhook refresh of {len(order_ids)} order(s) of shop {shop_id}",
         )
         return job_id
 

@@ -38,6 +38,8 @@ class Runtime:
     storage: Storage
     sources: dict[str, SourceFactory]
     job_kinds: dict[str, JobKind]
+    webhook_receivers: dict[str, Any] = field(default_factory=dict)
+    """By source name: :class:`core.webhooks.WebhookReceiver`."""
     source_options: dict[str, Any] = field(default_factory=dict)
     """Source options by shop name (``"*"`` for all): tests and the demo pass an in-process transport."""
     clock: Callable[[], datetime] = utcnow
@@ -65,6 +67,8 @@ class Runtime:
             storage=storage,
             sources=_unique(collect(pm, "register_sources"), "source"),
             job_kinds=_unique(collect(pm, "register_job_kinds"), "job kind"),
+            webhook_receivers={r.source: r for r in _unique_by(collect(pm, "register_webhook_receivers"),
+                                                                "source", "webhook receiver")},
             source_options=dict(source_options or {}),
             clock=clock,
         )
@@ -135,9 +139,14 @@ def open_storage(pm: pluggy.PluginManager, url: str) -> Storage:
 
 
 def _unique(items: list[Any], what: str) -> dict[str, Any]:
-    indexed: dict[str, Any] = {}
+    return {getattr(item, "name"): item for item in _unique_by(items, "name", what)}
+
+
+def _unique_by(items: list[Any], key: str, what: str) -> list[Any]:
+    seen: set[str] = set()
     for item in items:
-        if item.name in indexed:
-            raise PluginError(f"two plugins register the {what} {item.name!r}")
-        indexed[item.name] = item
-    return indexed
+        value = getattr(item, key)
+        if value in seen:
+            raise PluginError(f"two plugins register the {what} {value!r}")
+        seen.add(value)
+    return items

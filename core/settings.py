@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field(default="2026-07", description="Default Admin API version of a new shop.")
     http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout towards Shopify.")
     max_attempts: int = Field(default=6, ge=1, description="Attempts per Shopify request before a run fails.")
+    shopify_webhook_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256)."
+    )
 
     # api
     host: str = Field(default="127.0.0.1")

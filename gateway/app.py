@@ -1,4 +1,5 @@
-"""The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser) and ``/healthz``."""
+"""The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser),
+``/webhooks/<source>`` (the fast path, see :mod:`gateway.webhooks`) and ``/healthz``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from core.runtime import Runtime
 
 from .context import Context
 from .schema import build_schema
+from .webhooks import webhook_routes
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
@@ -72,6 +74,7 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True) 
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            *webhook_routes(runtime, queue),
         ],
         middleware=[
             Middleware(

@@ -3,7 +3,8 @@
 Reads orders through the Admin GraphQL API: ``client`` (auth, retries), ``pacing`` (the cost
 bucket), ``sizing`` (query cost and page plans), ``streams`` and ``pagination`` (window pages,
 nested lists), ``parse`` (JSON → core records), ``source`` (the factory the engine uses),
-``queries/`` (the operations, validated against Shopify's schemas in the tests).
+``queries/`` (the operations, validated against Shopify's schemas in the tests), ``webhooks``
+(HMAC-verified deliveries for the fast path).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from core import hookimpl
 
 if TYPE_CHECKING:
-    from core import SourceFactory
+    from core import SourceFactory, WebhookReceiver
 
 
 @hookimpl
@@ -23,3 +24,10 @@ def register_sources() -> Sequence[SourceFactory]:
     from .source import ShopifySourceFactory
 
     return [ShopifySourceFactory()]
+
+
+@hookimpl
+def register_webhook_receivers() -> Sequence[WebhookReceiver]:
+    from .webhooks import ShopifyWebhookReceiver
+
+    return [ShopifyWebhookReceiver()]

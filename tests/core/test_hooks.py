@@ -173,6 +173,37 @@ def test_hook_register_job_kinds(tmp_path: Path, sqlite_url: str) -> None:
         h.close()
 
 
+def test_hook_register_webhook_receivers(tmp_path: Path, sqlite_url: str) -> None:
+    from core import WebhookEvent
+
+    class EchoReceiver:
+        source = "other-platform"
+
+        def verify(self, *, headers: Any, body: bytes, settings: Any) -> WebhookEvent:
+            return WebhookEvent(source=self.source, shop_domain="x.test", topic="t", delivery_id="1", order_ids=())
+
+    class Plugin:
+        @hookimpl
+        def register_webhook_receivers(self) -> Sequence[Any]:
+            return [EchoReceiver()]
+
+    runtime = Runtime.build(fast_settings(tmp_path, sqlite_url), pm=make_plugin_manager(extra=[Plugin()]))
+    try:
+        assert set(runtime.webhook_receivers) == {"shopify", "other-platform"}
+        event = runtime.webhook_receivers["other-platform"].verify(headers={}, body=b"", settings=runtime.settings)
+        assert event.source == "other-platform"
+    finally:
+        runtime.close()
+
+    class Twice:
+        @hookimpl
+        def register_webhook_receivers(self) -> Sequence[Any]:
+            return [EchoReceiver()]
+
+    with pytest.raises(PluginError, match="webhook receiver 'other-platform'"):
+        Runtime.build(fast_settings(tmp_path, sqlite_url), pm=make_plugin_manager(extra=[Plugin(), Twice()]))
+
+
 class Recorder:
     """A plugin that records every notification it receives."""
 

@@ -1,0 +1,82 @@
+"""Webhooks: the fast path beside the scheduled window, which stays the source of truth.
+
+A receiver (``register_webhook_receivers``) verifies a delivery and names the orders it
+concerns. The gateway answers at once and queues a refresh; the refresh re-reads each order from
+the source (never trusting a possibly stale or replayed payload) and stores it through the same
+idempotent ``apply_page`` as a scheduled run. The watermark is not touched: the next scheduled
+window still reads every order, so a lost or late webhook costs only latency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from .cancellations import judge_order
+from .models import PageResult, Shop
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .storage import StorageTx
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified delivery: which shop, which topic, which orders to re-read."""
+
+    source: str
+    shop_domain: str
+    topic: str
+    delivery_id: str
+    order_ids: tuple[str, ...]
+    triggered_at: datetime | None = None
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    source: str
+    """The ``Shop.source`` whose deliveries this receiver verifies (URL ``/webhooks/<source>``)."""
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, settings: Settings) -> WebhookEvent:
+        """Check the delivery's signature on the raw body and parse it.
+
+        Raises:
+            WebhookRejected: forged or malformed; the message says why, without secrets.
+            ConfigurationError: the receiver has no secret configured.
+        """
+        ...
+
+
+def shop_for_domain(tx: StorageTx, *, source: str, domain: str) -> Shop | None:
+    """The shop of ``source`` whose URL host (or ``options["domain"]``) is ``domain``."""
+    domain = domain.strip().lower()
+    for shop in tx.list_shops():
+        if shop.source != source:
+            continue
+        host = (urlsplit(shop.url if "://" in shop.url else f"https://{shop.url}").hostname or "").lower()
+        if domain in {host, str(shop.options.get("domain", "")).lower()}:
+            return shop
+    return None
+
+
+async def refresh_orders(runtime: Runtime, shop: Shop, order_ids: Sequence[str]) -> PageResult:
+    """Re-read ``order_ids`` from the source and store them; tell listeners what changed."""
+    source = runtime.source_for(shop)
+    verdicts = []
+    try:
+        for order_id in dict.fromkeys(order_ids):
+            page = await source.fetch_order(order_id)
+            verdicts += [judge_order(order) for order in page.orders]
+    finally:
+        await source.aclose()
+    if not verdicts:
+        return PageResult()
+    with runtime.storage.transaction() as tx:
+        result = tx.apply_page(shop_id=shop.id, run_id=None, verdicts=verdicts, now=runtime.now())
+    runtime.notify_items_canceled(shop, None, result.cancellations)
+    runtime.notify_orders_canceled(shop, None, result.newly_canceled_orders)
+    return result

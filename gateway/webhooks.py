@@ -1,0 +1,65 @@
+"""``POST /webhooks/<source>``: verify, dedupe, queue a refresh, answer within Shopify's 5 s.
+
+Answers: 202 queued; 200 duplicate (the delivery id was seen) or nothing to do; 401 forged or
+malformed (nothing stored); 404 unknown source or shop; 503 webhooks not configured. Error
+bodies say why in one line and never echo secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from core.errors import ConfigurationError, WebhookRejected
+from core.queues import QueueBackend
+from core.runtime import Runtime
+from core.webhooks import shop_for_domain
+
+log = logging.getLogger("sync_gateway.webhooks")
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def webhook_routes(runtime: Runtime, queue: QueueBackend) -> list[Route]:
+    async def receive(request: Request) -> JSONResponse:
+        source = request.path_params["source"]
+        receiver = runtime.webhook_receivers.get(source)
+        if receiver is None:
+            return _error(404, f"no webhook receiver for source {source!r}")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "webhook body too large")
+        try:
+            event = receiver.verify(headers=request.headers, body=body, settings=runtime.settings)
+        except WebhookRejected as rejected:
+            log.warning("rejected a %s webhook: %s", source, rejected)
+            return _error(401, f"webhook rejected: {rejected}")
+        except ConfigurationError as missing:
+            return _error(503, str(missing))
+        return await anyio.to_thread.run_sync(_accept, runtime, queue, event)
+
+    return [Route("/webhooks/{source}", receive, methods=["POST"])]
+
+
+def _accept(runtime: Runtime, queue: QueueBackend, event) -> JSONResponse:  # type: ignore[no-untyped-def]
+    with runtime.storage.transaction() as tx:
+        shop = shop_for_domain(tx, source=event.source, domain=event.shop_domain)
+        if shop is None:
+            return _error(404, f"no {event.source} shop with domain {event.shop_domain!r}")
+        fresh = tx.record_delivery(shop_id=shop.id, delivery_id=event.delivery_id, topic=event.topic,
+                                   received_at=runtime.now())
+    if not fresh:
+        return JSONResponse({"status": "duplicate", "deliveryId": event.delivery_id})
+    if not event.order_ids:
+        return JSONResponse({"status": "ignored", "topic": event.topic})
+    job_id = queue.enqueue_refresh(shop.id, list(event.order_ids), delivery_id=event.delivery_id)
+    log.info("webhook %s for %s: refresh of %s queued as %s", event.topic, shop.name, event.order_ids, job_id)
+    return JSONResponse({"status": "queued", "orders": list(event.order_ids)}, status_code=202)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
