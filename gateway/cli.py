@@ -285,6 +285,23 @@ def run_canceled_items(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def backfill(
+    shop: Annotated[str, typer.Option(help="Shop name.")],
+    since: Annotated[datetime, typer.Option(help="Window start (ISO, UTC if no offset).")],
+    until: Annotated[Optional[datetime], typer.Option(help="Window end (default: now minus the settle buffer).")] = None,
+) -> None:
+    """Import a long past window now (a bulk query where the source has one), with a progress bar."""
+    from .foreground import run_backfill
+
+    runtime = _runtime()
+    try:
+        ok = run_backfill(runtime, shop_name=shop, since=since, until=until, console=console)
+    finally:
+        runtime.close()
+    raise typer.Exit(0 if ok else 1)
+
+
 # --- tokens, db, plugins -----------------------------------------------------------------------
 
 

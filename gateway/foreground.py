@@ -1,9 +1,10 @@
-"""``sync-gateway run``: one window now, in this process, with live progress and a summary."""
+"""``sync-gateway run`` and ``backfill``: one window now, in this process, with live progress and a summary."""
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -13,10 +14,57 @@ from core.models import JobRun, JobRunStatus, RunTrigger
 from core.runs import execute_run
 from core.runtime import Runtime
 
+log = logging.getLogger("sync_gateway")
+
+
+def run_backfill(runtime: Runtime, *, shop_name: str, since: datetime, until: datetime | None,
+                 console: Console) -> bool:
+    """Import ``[since, until)`` (default end: now minus the settle buffer) as a BACKFILL run of the
+    shop's canceled-items job, asking the source to prefer a bulk query; True if it succeeded."""
+    from core.errors import ValidationError
+    from core.models import Window
+
+    since = _aware(since)
+    end = _aware(until) or runtime.now() - timedelta(seconds=runtime.settings.window_settle_seconds)
+    assert since is not None
+    if since >= end:
+        raise ValidationError(f"the backfill window is empty: --since {since.isoformat()} is not before "
+                              f"{end.isoformat()}", field="since")
+    options = dict(runtime.source_options.get(shop_name, runtime.source_options.get("*", {})))
+    options["bulk"] = "always"  # a source that knows no bulk path ignores the option
+    runtime.source_options[shop_name] = options
+    total = _count_orders(runtime, shop_name, Window(since, end))
+    return run_foreground(runtime, shop_name=shop_name, kind="canceled-items", window_from=since, window_thru=end,
+                          console=console, trigger=RunTrigger.BACKFILL, total=total)
+
+
+def _count_orders(runtime: Runtime, shop_name: str, window: object) -> int | None:
+    """The window's size for the progress bar, if the shop's source can count (optional)."""
+    import anyio
+
+    with runtime.storage.transaction() as tx:
+        shop = find_shop(tx, shop_name)
+    source = runtime.source_for(shop)
+    count = getattr(source, "count_orders", None)
+
+    async def counted() -> int | None:
+        try:
+            return await count(window) if count is not None else None
+        except Exception as exc:  # only the bar's total is lost; the run reports real failures
+            log.warning("could not count the backfill window's orders: %s", exc)
+            return None
+        finally:
+            await source.aclose()
+
+    return anyio.run(counted)
+
 
 def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: datetime | None,
-                   window_thru: datetime | None, console: Console) -> bool:
-    """Execute one run of the shop's ``kind`` job; print a one-line summary; True if it succeeded."""
+                   window_thru: datetime | None, console: Console, trigger: RunTrigger = RunTrigger.MANUAL,
+                   total: int | None = None) -> bool:
+    """Execute one run of the shop's ``kind`` job; print a one-line summary; True if it succeeded.
+
+    ``total`` (orders expected) turns the spinner into a progress bar."""
     window_from, window_thru = _aware(window_from), _aware(window_thru)
     with runtime.storage.transaction() as tx:
         shop = find_shop(tx, shop_name)
@@ -25,17 +73,18 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
             from core.errors import NotFoundError
 
             raise NotFoundError(f"shop {shop_name!r} has no {kind!r} job")
-        run = tx.create_run(job_id=job.id, trigger=RunTrigger.MANUAL, window_from=window_from,
+        run = tx.create_run(job_id=job.id, trigger=trigger, window_from=window_from,
                             window_thru=window_thru)
         run = tx.update_run(run.id, queued_at=runtime.now())
     started = time.monotonic()
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(bar_width=None),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console,
                   transient=True) as progress:
-        task = progress.add_task(f"{kind} {shop_name}", total=None, detail="starting")
+        label = f"{'backfill' if trigger is RunTrigger.BACKFILL else kind} {shop_name}"
+        task = progress.add_task(label, total=total, detail="starting")
 
         def show(p: dict[str, object]) -> None:
-            progress.update(task, detail=f"{p.get('ordersSeen', 0):,} orders, {p.get('unitsCanceled', 0):,} units "
+            progress.update(task, completed=int(p.get("ordersSeen", 0) or 0), detail=f"{p.get('ordersSeen', 0):,} orders, {p.get('unitsCanceled', 0):,} units "
                                          f"canceled, page {p.get('pages', 0)}")
 
         final = execute_run(runtime, run.id, progress=show)
