@@ -2,24 +2,16 @@
 
 An operation file holds one named operation; the fragments it spreads live in
 ``fragments.graphql`` and are appended on load, only those it uses (GraphQL rejects unused
-fragments). ``tests/shopify/test_queries.py`` validates every loaded document against the real
-Admin API schemas.
+fragments). Assembly is textual (these are our own, simple files), so the run path does not
+import graphql-core; ``tests/shopify/test_queries.py`` validates every loaded document against the
+real Admin API schemas with graphql-core.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
-
-from graphql import (
-    DocumentNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    Visitor,
-    parse,
-    print_ast,
-    visit,
-)
 
 FRAGMENTS_FILE = "fragments.graphql"
 
@@ -59,10 +51,10 @@ def read(filename: str) -> str:
 @cache
 def load(name: str) -> str:
     """Operation ``name`` with the fragments it spreads (transitively) appended."""
-    operation = read(f"{name}.graphql")
+    operation = _strip_comments(read(f"{name}.graphql"))
     fragments = _fragments()
     needed: list[str] = []
-    pending = _spreads(parse(operation))
+    pending = _spreads(operation)
     while pending:
         fragment = pending.pop(0)
         if fragment in needed:
@@ -71,21 +63,39 @@ def load(name: str) -> str:
             raise KeyError(f"{name}.graphql spreads unknown fragment {fragment!r}")
         needed.append(fragment)
         pending.extend(_spreads(fragments[fragment]))
-    return "\n".join([operation.rstrip(), *(print_ast(fragments[f]) for f in needed)]) + "\n"
+    return "\n\n".join([operation.strip(), *(fragments[f] for f in needed)]) + "\n"
 
 
 @cache
-def _fragments() -> dict[str, FragmentDefinitionNode]:
-    document = parse(read(FRAGMENTS_FILE))
-    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+def document(name: str) -> tuple[str, str]:
+    """The text of operation ``name`` (as :func:`load`) and its operation name, ready to send."""
+    text = load(name)
+    match = _OPERATION.search(text)
+    if match is None:
+        raise KeyError(f"{name}.graphql holds no named query or mutation")
+    return text, match.group(1)
 
 
-def _spreads(node: DocumentNode | FragmentDefinitionNode) -> list[str]:
-    names: list[str] = []
+_OPERATION = re.compile(r"^\s*(?:query|mutation)\s+([A-Za-z_]\w*)", re.MULTILINE)
+_FRAGMENT = re.compile(r"^fragment\s+([A-Za-z_]\w*)\s+on\s+", re.MULTILINE)
+_SPREAD = re.compile(r"\.\.\.\s*(?!on\b)([A-Za-z_]\w*)")
 
-    class Collect(Visitor):
-        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: object) -> None:
-            names.append(spread.name.value)
 
-    visit(node, Collect())
-    return names
+def _strip_comments(text: str) -> str:
+    # Our files put comments on lines of their own; no string literal holds a '#'.
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+@cache
+def _fragments() -> dict[str, str]:
+    """Each fragment of ``fragments.graphql`` by name, as text (a fragment ends where the next begins)."""
+    text = _strip_comments(read(FRAGMENTS_FILE))
+    starts = list(_FRAGMENT.finditer(text))
+    return {
+        match.group(1): text[match.start() : starts[i + 1].start() if i + 1 < len(starts) else len(text)].strip()
+        for i, match in enumerate(starts)
+    }
+
+
+def _spreads(text: str) -> list[str]:
+    return _SPREAD.findall(text)
