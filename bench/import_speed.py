@@ -1,0 +1,194 @@
+"""Wall time of the real ``sync-gateway run canceled-items`` command on a simulated Standard shop.
+
+For each size, a fresh simulated shop (Standard plan: 2,000 points, 100 points/s) is seeded with
+N orders updated in the last day and served by uvicorn on a real local socket (in a thread of
+this process); a fresh SQLite database gets the shop (``sync-gateway shops add``, not timed);
+then the command ``python -m gateway run canceled-items --shop bench`` runs as a subprocess and
+is timed from spawn to exit, start-up included. Printed per run: wall time, orders per second,
+points spent against the ceiling (bucket + restore rate x wall time), throttled replies, the
+command's peak RSS (``wait4`` rusage of that one child), and whether the store agrees with the
+simulator's ground truth (every order stored, canceled units per line, canceled orders).
+
+    python bench/import_speed.py                          # 2,000 and 20,000 orders
+    python bench/import_speed.py --orders 2000 --repeat 3
+    python bench/import_speed.py --orders 200000          # once, for memory
+    python bench/import_speed.py --postgres               # also a fresh PostgreSQL database
+    python bench/import_speed.py --env SYNC_GATEWAY_PAGE_SIZE=250   # try a setting
+
+The simulated shop's bulk operations process ``--bulk-objects-per-second`` objects per second
+(an assumption: Shopify publishes no figure; see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import uvicorn  # noqa: E402
+
+from plugins.shopify.simulator import ShopSimulator  # noqa: E402
+
+TOKEN = "shpat_bench_0123456789abcdef"
+DEFAULT_BULK_SPEED = 5_000.0
+
+
+@dataclass
+class Served:
+    sim: ShopSimulator
+    url: str
+
+
+@contextlib.contextmanager
+def serve(sim: ShopSimulator) -> Iterator[str]:
+    """Serve ``sim`` on 127.0.0.1 (a free port) in a thread; yield its base URL."""
+    config = uvicorn.Config(sim.asgi_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="simulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the simulator did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def command(*args: str, env: dict[str, str], profile: str | None = None) -> tuple[float, int, str]:
+    """Run ``python -m gateway *args``; return wall seconds, peak RSS in KiB and the output.
+
+    With ``profile``, the command runs under pyinstrument, which writes its report there."""
+    runner = [sys.executable, "-m", "gateway"]
+    if profile:
+        runner = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", profile, "-m", "gateway"]
+    started = time.perf_counter()
+    proc = subprocess.Popen([*runner, *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output = proc.stdout.read()  # until the pipe closes, i.e. the command exits
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = output.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"`{' '.join(args)}` exited {proc.returncode}:\n{text}")
+    return wall, usage.ru_maxrss, text
+
+
+def stored_state(database_url: str) -> tuple[int, dict[str, int], set[str]]:
+    """Orders stored, canceled units per line and canceled order ids, read through the storage plugin."""
+    from core import OrderQuery, OrderStatus
+    from plugins.storage.sqlalchemy.backend import SqlAlchemyBackend
+
+    storage = SqlAlchemyBackend().open(database_url)
+    orders = 0
+    canceled: dict[str, int] = {}
+    canceled_orders: set[str] = set()
+    try:
+        after = None
+        with storage.transaction() as tx:
+            while True:
+                page = tx.list_orders(OrderQuery(), first=1000, after=after)
+                orders += len(page.items)
+                canceled_orders.update(o.source_id for o in page.items if o.status is OrderStatus.CANCELED)
+                for items in tx.items_for_orders([o.id for o in page.items]).values():
+                    canceled.update({i.source_id: i.canceled_quantity for i in items if i.canceled_quantity})
+                if not page.has_next:
+                    break
+                after = page.cursors[-1]
+    finally:
+        storage.dispose()
+    return orders, canceled, canceled_orders
+
+
+@contextlib.contextmanager
+def databases(postgres: bool) -> Iterator[list[str]]:
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        urls = [f"sqlite:///{Path(folder, 'bench.db').as_posix()}"]
+        if postgres:
+            from tests.services import fresh_postgres_database
+
+            urls.append(stack.enter_context(fresh_postgres_database()))
+        yield urls
+
+
+def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra_env: dict[str, str],
+               verbose: bool, profile: str | None = None) -> dict[str, object]:
+    sim = ShopSimulator(shop_domain="bench-shop.myshopify.com", access_token=TOKEN, plan=plan,
+                        bulk_objects_per_second=bulk_speed)
+    now = sim.clock.now()
+    sim.seed(n, seed=7, start=now - timedelta(hours=20), end=now - timedelta(minutes=10))
+    truth = sim.truth()
+    expected = {line: units for line, units in truth.canceled_units.items() if units}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
+    env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200", **extra_env})
+    with serve(sim) as url:
+        command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)
+        before_points, before_throttled, before_requests = (sim.stats.points_spent, sim.stats.throttled,
+                                                            sim.stats.requests)
+        wall, rss_kib, output = command("run", "canceled-items", "--shop", "bench", env=env, profile=profile)
+    if verbose:
+        print(output.strip())
+    points = sim.stats.points_spent - before_points
+    ceiling = sim.plan.maximum_available + sim.plan.restore_rate * wall
+    orders, canceled, canceled_orders = stored_state(database_url)
+    agrees = orders == n and canceled == expected and canceled_orders == truth.canceled_orders
+    return {
+        "orders": n, "db": database_url.split(":", 1)[0], "wall": wall, "rate": n / wall, "points": points,
+        "ceiling": ceiling, "requests": sim.stats.requests - before_requests,
+        "throttled": sim.stats.throttled - before_throttled, "rss_mib": rss_kib / 1024,
+        "agrees": agrees, "bulk_ops": len(sim.bulk.operations),
+        "detail": "" if agrees else f"stored {orders} orders, {len(canceled)} canceled lines "
+                                    f"(expected {n}, {len(expected)})",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, action="append", help="window size (repeatable); default 2000, 20000")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--plan", default="standard")
+    parser.add_argument("--postgres", action="store_true", help="also run against a fresh PostgreSQL database")
+    parser.add_argument("--bulk-objects-per-second", type=float, default=DEFAULT_BULK_SPEED)
+    parser.add_argument("--env", action="append", default=[], help="extra NAME=VALUE for the command")
+    parser.add_argument("--verbose", action="store_true", help="print the command's own summary line")
+    parser.add_argument("--profile", help="run the command under pyinstrument, its text report to this file")
+    args = parser.parse_args()
+    sizes = args.orders or [2_000, 20_000]
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    print(f"plan {args.plan}; simulated bulk speed {args.bulk_objects_per_second:,.0f} objects/s; "
+          f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"{'orders':>8} {'db':<10} {'wall s':>7} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
+          f"{'requests':>8} {'throttled':>9} {'bulk':>4} {'peak MiB':>8}  store vs truth")
+    for n in sizes:
+        for _ in range(args.repeat):
+            with databases(args.postgres) as urls:
+                for url in urls:
+                    r = bench_once(n, url, plan=args.plan, bulk_speed=args.bulk_objects_per_second,
+                                   extra_env=extra_env, verbose=args.verbose, profile=args.profile)
+                    print(f"{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
+                          f"{r['ceiling']:>8,.0f} {r['requests']:>8,} {r['throttled']:>9,} {r['bulk_ops']:>4} "
+                          f"{r['rss_mib']:>8.0f}  {'exact' if r['agrees'] else 'DIFFERS ' + str(r['detail'])}",
+                          flush=True)
+
+
+if __name__ == "__main__":
+    main()
