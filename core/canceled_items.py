@@ -86,7 +86,7 @@ async def _unwrapped_errors() -> AsyncIterator[None]:
         raise _first_cause(group) from group
 
 
-def _first_cause(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+def _first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
             return _first_cause(exc)

@@ -52,7 +52,7 @@ def execute_run_job(run_id: int) -> dict[str, Any]:
     def publish(progress: dict[str, object]) -> None:
         if rq_job is not None:
             rq_job.meta["progress"] = progress
-            rq_job.save_meta()
+            rq_job.save_meta()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
     run = execute_run(runtime, run_id, progress=publish)
     return {

@@ -125,7 +125,7 @@ class QueueBackend:
             job = self.fetch(job_id)
             if job is not None:
                 job.delete()
-        self.queue.empty()
+        self.queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
     def make_worker(self, *, name: str | None = None) -> Worker:
         """A forking worker for ``sync-gateway worker`` (real Redis)."""

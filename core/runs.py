@@ -20,6 +20,7 @@ from .errors import GatewayError, NotFoundError
 from .jobkinds import RunContext, RunOutcome
 from .models import Job, JobRun, JobRunStatus, RunTrigger, Shop, Window
 from .runtime import Runtime
+from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.runs")
 
@@ -156,7 +157,7 @@ def _finish_failed(runtime: Runtime, shop: Shop, job: Job, run: JobRun, exc: Bas
     return final
 
 
-def _finish_skipped(runtime: Runtime, tx, shop: Shop, job: Job, run: JobRun, why: str) -> JobRun:  # type: ignore[no-untyped-def]
+def _finish_skipped(runtime: Runtime, tx: StorageTx, shop: Shop, job: Job, run: JobRun, why: str) -> JobRun:
     now = runtime.now()
     final = tx.update_run(run.id, status=JobRunStatus.SKIPPED, started_at=now, finished_at=now, error=why)
     log.info("run %s of %s/%s skipped: %s", run.id, shop.name, job.kind, why)
