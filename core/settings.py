@@ -34,10 +34,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SYNC_GATEWAY_", extra="forbid", validate_default=True)
 
     data_dir: Path = Field(default=Path(".sync-gateway"), description="Local data folder (SQLite file, demo state).")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    # URLs may carry passwords: kept out of repr (and so out of logs and tracebacks)
+    database_url: str | None = Field(default=None, repr=False, description="SQLAlchemy URL; default: SQLite in data_dir.")
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SYNC_GATEWAY_REDIS_URL", "REDIS_URL", "redis_url"),
+        repr=False,
         description="Redis for RQ; unset means the embedded in-process queue.",
     )
     queue_name: str = Field(default="sync-gateway", pattern=r"^[A-Za-z0-9_-]+$", description="RQ queue name.")
