@@ -39,6 +39,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_245_119_301
 """PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
 
+ENGINE_OPTIONS: dict[str, Any] = {
+    # A failed INSERT of a shop must not print its access token in the error.
+    "hide_parameters": True,
+    # SQLite: a page's rows in one multi-row INSERT ... RETURNING (the default batch is 1,000
+    # rows; SQLAlchemy still splits below the bound-parameter limit).
+    "insertmanyvalues_page_size": 5000,
+}
+
 
 class SqlAlchemyBackend:
     """Serves ``sqlite`` and ``postgresql`` URLs (PostgreSQL through psycopg 3)."""
@@ -129,14 +137,13 @@ def normalize_url(url: str) -> URL:
 
 
 def _postgres_engine(url: URL) -> Engine:
-    # hide_parameters: a failed INSERT of a shop must not print its access token.
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
 
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
-    options: dict[str, Any] = {"hide_parameters": True}
+    options: dict[str, Any] = dict(ENGINE_OPTIONS)
     if in_memory:
         # One shared connection, or every checkout would see a new empty database. Good for a
         # quick single-threaded try-out only: concurrent transactions would share it.
