@@ -85,6 +85,7 @@ async def window_pages(
         nodes = connection.get("nodes")
         if not isinstance(nodes, list):
             raise SourceDataError(f"Shopify shop {client.shop} sent orders without a nodes list while {what}")
+        sizer.learn(nodes)  # before completion changes them
         orders: list[SourceOrder] = []
         for node in nodes:
             order = await _complete(client, node, plan, stats, what)

@@ -109,3 +109,36 @@ def test_follow_up_estimates_match_the_simulator() -> None:
         queries.ORDER_REFUNDS, {"refundsFirst": 250, "refundLinesFirst": 10}
     )
     assert sizing.CONNECTION_CHECK_ESTIMATE == simulated_cost(queries.CONNECTION_CHECK, {})
+
+
+def _order(lines: int, refunds: list[int], *, more_lines: bool = False) -> dict:
+    return {
+        "lineItems": {"nodes": [{}] * lines, "pageInfo": {"hasNextPage": more_lines, "endCursor": "c" if more_lines else None}},
+        "refunds": [{"refundLineItems": {"nodes": [{}] * n, "pageInfo": {"hasNextPage": False}}} for n in refunds],
+    }
+
+
+def test_a_learned_window_shape_asks_for_the_cheapest_plan_that_holds_it() -> None:
+    sizer = Sizer(250)
+    generous = sizer.plan()
+    sizer.learn([_order(4, [1]), _order(2, [4, 1]), _order(1, [])])
+    learned = sizer.plan()
+    assert sizer.seen == (4, 2, 4)
+    # every order seen fits without a follow-up; a refunds list one longer than seen is asked for,
+    # because a full list may have been cut
+    assert (learned.line_items_first, learned.refunds_first, learned.refund_lines_first) == (4, 3, 4)
+    assert learned.first == 250
+    assert learned.estimate < generous.estimate / 1.5
+
+
+def test_a_connection_with_more_pages_counts_as_longer_than_it_came() -> None:
+    sizer = Sizer(100)
+    sizer.learn([_order(10, [], more_lines=True)])
+    assert sizer.seen == (11, 0, 0)
+    assert sizer.plan().line_items_first >= 11
+
+
+def test_a_shape_too_big_to_hold_falls_back_to_the_ladder() -> None:
+    sizer = Sizer(250)
+    sizer.learn([_order(300, [30] * 12)])
+    assert sizer.plan() == Sizer(250).plan()
