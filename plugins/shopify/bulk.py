@@ -83,12 +83,18 @@ class BulkOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class _Status:
+class BulkStatus:
+    """What a poll of a bulk operation said."""
+
     status: str
     error_code: str | None
     url: str | None
     partial_data_url: str | None
     object_count: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
 
 
 def bulk_query_text(window: Window) -> str:
@@ -134,36 +140,25 @@ async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions
         BulkUnavailable: page the window (or its rest) instead.
         SourceAuthError, SourceUnavailable, SourceDataError: as the paged path.
     """
-    what = f"reading orders updated in {describe_window(window)} in bulk"
     stats = FetchStats()
-    operation = await _start(client, window, options, stats, what)
-    status = await _wait(client, operation, options, stats, what)
-    if status.status == "COMPLETED":
-        if status.url is None:  # no order matched: Shopify writes no file
-            yield OrderPage(orders=(), stats=stats)
-            return
-        reader = _Reader(client, result_url(client, status.url), options, what, partial=False)
-        async for page in reader.pages(stats):
-            yield page
-        return
-    if status.error_code == "ACCESS_DENIED":
-        raise SourceAuthError(
-            f"Shopify shop {client.shop} denied the bulk query while {what} (ACCESS_DENIED)",
-            suggestion="check that the Admin API access token has the read_orders scope",
-        )
-    reason = f"the bulk operation ended {status.status}" + (f" ({status.error_code})" if status.error_code else "")
-    resume_from = None
-    if status.partial_data_url:
-        reader = _Reader(client, result_url(client, status.partial_data_url), options, what, partial=True)
-        async for page in reader.pages(stats):
-            yield page
-        stats = FetchStats()
-        resume_from = reader.resume_from
-    raise BulkUnavailable(reason, resume_from)
+    operation = await start_bulk(client, window, options, stats)
+    status = await wait_bulk(client, operation, options, stats, window)
+    async for page in result_pages(client, status, options, stats, window):
+        yield page
 
 
-async def _start(client: ShopifyClient, window: Window, options: BulkOptions, stats: FetchStats, what: str) -> str:
-    """Start the operation; wait while another bulk query of the shop runs (up to ``busy_wait``)."""
+def _what(window: Window) -> str:
+    return f"reading orders updated in {describe_window(window)} in bulk"
+
+
+async def start_bulk(client: ShopifyClient, window: Window, options: BulkOptions, stats: FetchStats) -> str:
+    """Start the window's bulk query and return its id; wait while another bulk query of the
+    shop runs (up to ``busy_wait``).
+
+    Raises:
+        BulkUnavailable: the shop stays busy, or Shopify refuses the query.
+    """
+    what = _what(window)
     waited, pause = 0.0, 1.0
     text = bulk_query_text(window)
     while True:
@@ -187,18 +182,78 @@ async def _start(client: ShopifyClient, window: Window, options: BulkOptions, st
         pause = min(pause * 2, 10.0)
 
 
-async def _wait(client: ShopifyClient, operation: str, options: BulkOptions, stats: FetchStats, what: str) -> _Status:
+async def poll_bulk(client: ShopifyClient, operation: str, stats: FetchStats, window: Window) -> BulkStatus:
+    """The operation's state now (one poll, about one point)."""
+    what = _what(window)
+    reply = await client.execute(queries.BULK_POLL, {"id": operation}, stats=stats, requested=POLL_ESTIMATE, what=what)
+    return _status(reply.data.get("node"), client, operation, what)
+
+
+async def wait_bulk(
+    client: ShopifyClient, operation: str, options: BulkOptions, stats: FetchStats, window: Window
+) -> BulkStatus:
+    """Poll tightly (``poll_first`` growing to ``poll_max`` seconds) until the operation ends."""
     pause = options.poll_first
     while True:
-        reply = await client.execute(queries.BULK_POLL, {"id": operation}, stats=stats, requested=POLL_ESTIMATE, what=what)
-        status = _status(reply.data.get("node"), client, operation, what)
-        if status.status in TERMINAL:
+        status = await poll_bulk(client, operation, stats, window)
+        if status.finished:
             return status
         await client.sleep(pause)
         pause = min(pause * 1.5, options.poll_max)
 
 
-def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> _Status:
+async def cancel_bulk(client: ShopifyClient, operation: str, stats: FetchStats, window: Window) -> None:
+    """Cancel an operation no longer needed (best effort: a failure is only logged)."""
+    try:
+        await client.execute(queries.BULK_CANCEL, {"id": operation}, stats=stats, requested=RUN_ESTIMATE,
+                             what=f"canceling the bulk query of {describe_window(window)}")
+    except Exception as exc:  # it ends by itself at Shopify; only the shop's bulk slot stays taken a while
+        log.warning("Shopify shop %s: could not cancel bulk operation %s: %s", client.shop, operation, exc)
+
+
+async def result_pages(
+    client: ShopifyClient,
+    status: BulkStatus,
+    options: BulkOptions,
+    stats: FetchStats,
+    window: Window,
+    *,
+    skip_before: datetime | None = None,
+) -> AsyncIterator[OrderPage]:
+    """Yield the orders of a finished operation, leaving out those updated before ``skip_before``
+    (already read by paging, which reads in ``updatedAt`` order).
+
+    Raises:
+        BulkUnavailable: it did not complete (after yielding its partial data, if any).
+        SourceAuthError: ``ACCESS_DENIED``.
+    """
+    what = _what(window)
+    if status.status == "COMPLETED":
+        if status.url is None:  # no order matched: Shopify writes no file
+            yield OrderPage(orders=(), stats=stats)
+            return
+        reader = _Reader(client, result_url(client, status.url), options, what, partial=False, skip_before=skip_before)
+        async for page in reader.pages(stats):
+            yield page
+        return
+    if status.error_code == "ACCESS_DENIED":
+        raise SourceAuthError(
+            f"Shopify shop {client.shop} denied the bulk query while {what} (ACCESS_DENIED)",
+            suggestion="check that the Admin API access token has the read_orders scope",
+        )
+    reason = f"the bulk operation ended {status.status}" + (f" ({status.error_code})" if status.error_code else "")
+    resume_from = skip_before
+    if status.partial_data_url:
+        reader = _Reader(client, result_url(client, status.partial_data_url), options, what, partial=True,
+                         skip_before=skip_before)
+        async for page in reader.pages(stats):
+            yield page
+        if reader.resume_from is not None and (resume_from is None or reader.resume_from > resume_from):
+            resume_from = reader.resume_from
+    raise BulkUnavailable(reason, resume_from)
+
+
+def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> BulkStatus:
     if not isinstance(node, Mapping) or not isinstance(node.get("status"), str):
         raise SourceDataError(f"Shopify shop {client.shop} lost bulk operation {operation} while {what}")
     count = node.get("objectCount")
@@ -206,7 +261,7 @@ def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> _Sta
         objects = int(count) if count is not None else 0  # UnsignedInt64 arrives as a string
     except (TypeError, ValueError):
         objects = 0
-    return _Status(
+    return BulkStatus(
         status=node["status"],
         error_code=node.get("errorCode") if isinstance(node.get("errorCode"), str) else None,
         url=node.get("url") if isinstance(node.get("url"), str) and node.get("url") else None,
@@ -223,8 +278,10 @@ class _Reader:
     last row may be cut: both are dropped, and :attr:`resume_from` says where paging can resume.
     """
 
-    def __init__(self, client: ShopifyClient, url: str, options: BulkOptions, what: str, *, partial: bool) -> None:
+    def __init__(self, client: ShopifyClient, url: str, options: BulkOptions, what: str, *, partial: bool,
+                 skip_before: datetime | None = None) -> None:
         self.client, self.url, self.options, self.what, self.partial = client, url, options, what, partial
+        self.skip_before = skip_before
         self.emitted = 0
         self.resume_from: datetime | None = None
         self._in_order = True
@@ -274,7 +331,7 @@ class _Reader:
                             if current is not None:
                                 if skip:
                                     skip -= 1
-                                else:
+                                elif self._wanted(current):
                                     batch.append(self._order(current, lines))
                             current, lines = row, []
                             if len(batch) >= self.options.page_orders:
@@ -293,10 +350,20 @@ class _Reader:
         if current is not None and not self.partial:
             if skip:
                 skip -= 1
-            else:
+            elif self._wanted(current):
                 batch.append(self._order(current, lines))
         if batch or (self.emitted == 0 and not self.partial):
             yield tuple(batch)
+
+    def _wanted(self, row: dict[str, Any]) -> bool:
+        """False for an order paging already read (updated before ``skip_before``)."""
+        if self.skip_before is None:
+            return True
+        updated = row.get("updatedAt")
+        try:
+            return not isinstance(updated, str) or datetime.fromisoformat(updated) >= self.skip_before
+        except ValueError:
+            return True  # parse_order names the bad field
 
     def _order(self, row: dict[str, Any], lines: list[Any]) -> SourceOrder:
         for line in lines:

@@ -31,7 +31,17 @@ from core import (
 )
 
 from . import queries, sizing
-from .bulk import BulkOptions, BulkUnavailable, bulk_pages, count_orders
+from .bulk import (
+    BulkOptions,
+    BulkStatus,
+    BulkUnavailable,
+    bulk_pages,
+    cancel_bulk,
+    count_orders,
+    poll_bulk,
+    result_pages,
+    start_bulk,
+)
 from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .pacing import Clock, CostPacer, Sleep
 from .streams import WindowCount, describe_window, one_order, window_pages
@@ -200,21 +210,69 @@ class ShopifySource:
             async for page in self._bulk_then_pages(window, size):
                 yield page
             return
-        count = WindowCount(self._count_limit()) if self.bulk == "auto" else None
+        if self.bulk == "never":
+            async for page in window_pages(self.client, window, page_size=size):
+                yield page
+            return
+        async for page in self._paged_or_bulk(window, size):
+            yield page
+
+    async def _paged_or_bulk(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
+        """Page the window; when its first page shows it is big, also start a bulk query and keep
+        paging (the bucket would otherwise sit idle) until the bulk query ends, then read the
+        orders paging has not reached from its result.
+
+        Paging reads in ``updatedAt`` order, so every order updated before the last one paged
+        was read (an order that changed meanwhile left the window, whose end is in the past):
+        the bulk result is read from that moment on.
+        """
+        count: WindowCount | None = WindowCount(self._count_limit())
         pages = window_pages(self.client, window, page_size=size, count=count)
+        pending = FetchStats()  # bulk requests, reported with the next page
+        operation: str | None = None
+        status: BulkStatus | None = None
+        reached: datetime | None = None
         try:
             async for page in pages:
+                page.stats.add(pending)
+                pending = FetchStats()
                 yield page
-                if count is not None and count.count is not None and count.count > self._threshold():
-                    log.info("Shopify shop %s: %s holds more than %s orders; reading it in bulk",
-                             self.client.shop, describe_window(window), self._threshold())
-                    await pages.aclose()  # the bulk result holds the first page's orders again: harmless
-                    async for bulk_page in self._bulk_then_pages(window, size):
-                        yield bulk_page
-                    return
-                count = None  # decided on the first page
+                if page.orders:
+                    last = page.orders[-1].updated_at
+                    reached = last if reached is None else max(reached, last)
+                if count is not None:
+                    if count.count is not None and count.count > self._threshold():
+                        log.info("Shopify shop %s: %s holds more than %s orders; starting a bulk query",
+                                 self.client.shop, describe_window(window), self._threshold())
+                        try:
+                            operation = await start_bulk(self.client, window, self.bulk_options, pending)
+                        except BulkUnavailable as unavailable:
+                            log.warning("Shopify shop %s: %s; paging on", self.client.shop, unavailable.reason)
+                    count = None
+                elif operation is not None:
+                    status = await poll_bulk(self.client, operation, pending, window)
+                    if status.finished:
+                        break
+            else:  # paging read the whole window first
+                if operation is not None:
+                    await cancel_bulk(self.client, operation, pending, window)
+                if pending.requests:
+                    yield OrderPage(orders=(), stats=pending)
+                return
         finally:
             await pages.aclose()
+        assert status is not None and operation is not None
+        try:
+            async for page in result_pages(self.client, status, self.bulk_options, pending, window,
+                                           skip_before=reached):
+                yield page
+            return
+        except BulkUnavailable as unavailable:
+            rest = Window(unavailable.resume_from, window.end) if unavailable.resume_from else window
+            log.warning("Shopify shop %s: %s; paging %s on", self.client.shop, unavailable.reason,
+                        describe_window(rest))
+        async for page in window_pages(self.client, rest, page_size=size):
+            yield page
 
     async def _bulk_then_pages(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
         """Read ``window`` in bulk; page it (or the rest of it) when the bulk path cannot."""

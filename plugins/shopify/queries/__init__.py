@@ -25,6 +25,7 @@ CONNECTION_CHECK = "connection_check"
 ORDERS_COUNT = "orders_count"
 BULK_RUN = "bulk_run"
 BULK_POLL = "bulk_poll"
+BULK_CANCEL = "bulk_cancel"
 ORDERS_BULK = "orders_bulk"
 """Not executed: its text is the query a bulk operation runs (see :mod:`plugins.shopify.bulk`)."""
 
@@ -39,6 +40,7 @@ OPERATIONS = (
     ORDERS_COUNT,
     BULK_RUN,
     BULK_POLL,
+    BULK_CANCEL,
     ORDERS_BULK,
 )
 
