@@ -19,7 +19,7 @@ requested) / restore rate`` seconds. The first page asks generously (the ladder 
 on :meth:`Sizer.learn` records the most line items, refunds and refund lines an order of this
 window has shown, and :meth:`Sizer.plan` picks the cheapest nested sizes that still hold them, so
 follow-up queries stay as rare as with the generous plan. On the simulator's seeded shops this
-cuts the requested cost of a 250-order page from 849 to about 350 points and a 20,000-order
+cuts the requested cost of a 250-order page from 849 to about 440 points and a 20,000-order
 Standard-plan window by about 5 s (docs/benchmarks.md).
 """
 
@@ -218,7 +218,9 @@ class Sizer:
             return None
         lines, refunds, refund_lines = self.seen
         # A refunds list as long as asked for may have been cut (it has no pageInfo): ask one more.
-        wanted = (min(lines, 50), min(refunds + 1, 10), min(refund_lines, 20))
+        # Refunds are rare and uneven, so a little headroom over the first pages (3 refunds, 4
+        # lines a refund) saves the follow-ups an unseen shape would cost, for a few points.
+        wanted = (min(lines, 50), min(max(refunds + 1, 3), 10), min(max(refund_lines, 4), 20))
         best: PagePlan | None = None
         for li in LINE_ITEM_CHOICES:
             if li < wanted[0]:
