@@ -174,6 +174,8 @@ class Sizer:
         self._cap: PagePlan | None = None
         self.seen: tuple[int, int, int] | None = None
         """Most line items of an order, refunds of an order and lines of a refund seen so far."""
+        self._learned_key: object = None
+        self._learned_plan: PagePlan | None = None
 
     def learn(self, orders: Sequence[Any]) -> None:
         """Record the nested sizes a page of ``OrderTree`` replies showed (before completion)."""
@@ -216,7 +218,13 @@ class Sizer:
         """The cheapest plan of ``first`` orders holding every nested size seen, if one fits."""
         if self.seen is None:
             return None
-        lines, refunds, refund_lines = self.seen
+        key = (first, self.seen, self.scale, self.budget, self._cap)
+        if key != self._learned_key:  # the search below is a few hundred estimates: once per shape
+            self._learned_key, self._learned_plan = key, self._cheapest(first, self.seen)
+        return self._learned_plan
+
+    def _cheapest(self, first: int, seen: tuple[int, int, int]) -> PagePlan | None:
+        lines, refunds, refund_lines = seen
         # A refunds list as long as asked for may have been cut (it has no pageInfo): ask one more.
         # Refunds are rare and uneven, so a little headroom over the first pages (3 refunds, 4
         # lines a refund) saves the follow-ups an unseen shape would cost, for a few points.
