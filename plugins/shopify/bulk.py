@@ -59,10 +59,12 @@ LINE_ITEM_PREFIX = "gid://shopify/LineItem/"
 class BulkUnavailable(Exception):
     """Internal: page this window instead (from ``resume_from`` when set, else from its start)."""
 
-    def __init__(self, reason: str, resume_from: datetime | None = None) -> None:
+    def __init__(self, reason: str, resume_from: datetime | None = None, *, busy: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.resume_from = resume_from
+        self.busy = busy
+        """Another bulk query of the shop is running: trying again later may succeed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +153,11 @@ def _what(window: Window) -> str:
     return f"reading orders updated in {describe_window(window)} in bulk"
 
 
-async def start_bulk(client: ShopifyClient, window: Window, options: BulkOptions, stats: FetchStats) -> str:
+async def start_bulk(
+    client: ShopifyClient, window: Window, options: BulkOptions, stats: FetchStats, *, wait: bool = True
+) -> str:
     """Start the window's bulk query and return its id; wait while another bulk query of the
-    shop runs (up to ``busy_wait``).
+    shop runs (up to ``busy_wait``; not at all without ``wait``).
 
     Raises:
         BulkUnavailable: the shop stays busy, or Shopify refuses the query.
@@ -174,8 +178,8 @@ async def start_bulk(client: ShopifyClient, window: Window, options: BulkOptions
         busy = any(e.get("code") in BUSY_CODES or "already in progress" in str(e.get("message", "")) for e in errors)
         if not busy:
             raise BulkUnavailable(f"Shopify refused the bulk query: {messages}")
-        if waited >= options.busy_wait:
-            raise BulkUnavailable(f"another bulk query is still running after {waited:.0f}s: {messages}")
+        if not wait or waited >= options.busy_wait:
+            raise BulkUnavailable(f"another bulk query is still running after {waited:.0f}s: {messages}", busy=True)
         log.info("Shopify shop %s: %s; trying again in %.1fs", client.shop, messages, pause)
         await client.sleep(pause)
         waited += pause

@@ -235,6 +235,7 @@ class ShopifySource:
         count: WindowCount | None = WindowCount(self._count_limit())
         pages = window_pages(self.client, window, page_size=size, count=count)
         pending = FetchStats()  # bulk requests, reported with the next page
+        want_bulk = False
         operation: str | None = None
         status: BulkStatus | None = None
         reached: datetime | None = None
@@ -247,14 +248,19 @@ class ShopifySource:
                     last = page.orders[-1].updated_at
                     reached = last if reached is None else max(reached, last)
                 if count is not None:
-                    if count.count is not None and count.count > self._threshold():
+                    want_bulk = count.count is not None and count.count > self._threshold()
+                    if want_bulk:
                         log.info("Shopify shop %s: %s holds more than %s orders; starting a bulk query",
                                  self.client.shop, describe_window(window), self._threshold())
-                        try:
-                            operation = await start_bulk(self.client, window, self.bulk_options, pending)
-                        except BulkUnavailable as unavailable:
-                            log.warning("Shopify shop %s: %s; paging on", self.client.shop, unavailable.reason)
                     count = None
+                if want_bulk and operation is None:
+                    # Never wait for another bulk query of the shop here: paging goes on, and
+                    # starting is tried again after the next page.
+                    try:
+                        operation = await start_bulk(self.client, window, self.bulk_options, pending, wait=False)
+                    except BulkUnavailable as unavailable:
+                        want_bulk = unavailable.busy
+                        log.info("Shopify shop %s: %s; paging on", self.client.shop, unavailable.reason)
                 elif operation is not None:
                     status = await poll_bulk(self.client, operation, pending, window)
                     if status.finished:

@@ -310,3 +310,17 @@ async def test_memory_stays_flat_however_big_the_window(served_sim: tuple[ShopSi
     # Holding the 7,000 extra orders would take several megabytes (about 2 KB each); the peak
     # may grow only by the simulator's bookkeeping of the larger operation (its order ids).
     assert big_peak - small_peak < 1_500_000, (small_peak, big_peak)
+
+
+async def test_a_big_window_pages_on_while_another_bulk_query_holds_the_shop(
+    sim: ShopSimulator, settings: Settings, fake_time: FakeTime
+) -> None:
+    seeded(sim, 300)
+    await _start_other_bulk_query(sim)
+    before = fake_time.now
+    orders = orders_of(await fetch(make_source(sim, settings, fake_time, api_version="2025-10", bulk_threshold=100)))
+    log = operations(sim)
+    assert fake_time.now - before < 1  # no waiting for the other query: paging went on
+    assert log.count("BulkRun") == 3  # tried again after every page (of 3), refused every time
+    assert len(sim.bulk.operations) == 1
+    assert len(orders) == 300 and canceled_units(orders) == truth_of(sim, orders)
