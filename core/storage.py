@@ -3,6 +3,8 @@
 A :class:`StorageBackend` (registered through ``register_storages``) opens a :class:`Storage`
 for a URL. The caller owns units of work: ``with storage.transaction() as tx:`` commits when
 the block ends and rolls back on error; every read and write goes through a ``tx``.
+``with storage.read() as tx:`` is the same for work that only reads (every API query): it
+never takes a write lock, so readers do not queue behind writers or each other.
 Storages return the records of :mod:`core.models`, never their own rows.
 """
 
@@ -62,6 +64,11 @@ class StorageTx(Protocol):
         ...
 
     def get_job(self, job_id: int) -> Job | None: ...
+
+    def get_jobs(self, job_ids: Sequence[int]) -> dict[int, Job]:
+        """The jobs found among ``job_ids``, in one lookup (unknown ids are simply absent)."""
+        ...
+
     def find_job(self, shop_id: int, kind: str) -> Job | None: ...
     def list_jobs(self, shop_id: int | None = None) -> list[Job]: ...
 
@@ -82,6 +89,11 @@ class StorageTx(Protocol):
                    slot: str | None = None, window_from: datetime | None = None,
                    window_thru: datetime | None = None) -> JobRun: ...
     def get_run(self, run_id: int) -> JobRun | None: ...
+
+    def get_runs(self, run_ids: Sequence[int]) -> dict[int, JobRun]:
+        """The runs found among ``run_ids``, in one lookup (unknown ids are simply absent)."""
+        ...
+
     def update_run(self, run_id: int, **changes: Any) -> JobRun: ...
     def list_runs(self, job_id: int, *, first: int, after: int | None = None,
                   status: JobRunStatus | None = None) -> Slice[JobRun]:
@@ -89,8 +101,19 @@ class StorageTx(Protocol):
         ...
 
     def latest_run(self, job_id: int, *, status: JobRunStatus | None = None) -> JobRun | None: ...
+
+    def latest_runs(self, job_ids: Sequence[int], *, status: JobRunStatus | None = None) -> dict[int, JobRun]:
+        """:meth:`latest_run` for many jobs at once: job id -> its newest run (of ``status`` if
+        given). Jobs without such a run, and unknown ids, are absent."""
+        ...
+
     def active_runs(self, job_id: int) -> list[JobRun]:
         """Runs of the job that are QUEUED or RUNNING."""
+        ...
+
+    def active_runs_for_jobs(self, job_ids: Sequence[int]) -> dict[int, list[JobRun]]:
+        """:meth:`active_runs` for many jobs at once, oldest first; every requested id maps to a
+        list (empty when the job has none or does not exist)."""
         ...
 
     def prune_runs(self, *, finished_before: datetime) -> int:
@@ -108,6 +131,10 @@ class StorageTx(Protocol):
     # watermarks ----------------------------------------------------------------------------
     def get_watermark(self, job_id: int) -> datetime | None:
         """The end of the job's last fully stored window, or None before the first success."""
+        ...
+
+    def get_watermarks(self, job_ids: Sequence[int]) -> dict[int, datetime]:
+        """:meth:`get_watermark` for many jobs at once; jobs without a watermark are absent."""
         ...
 
     def set_watermark(self, job_id: int, thru: datetime) -> None:
@@ -137,6 +164,11 @@ class StorageTx(Protocol):
     def items_for_orders(self, order_ids: Sequence[int]) -> dict[int, list[StoredItem]]: ...
     def get_items(self, item_ids: Sequence[int]) -> dict[int, StoredItem]: ...
     def cancellations_for_items(self, item_ids: Sequence[int]) -> dict[int, list[Cancellation]]: ...
+
+    def get_cancellations(self, cancellation_ids: Sequence[int]) -> dict[int, Cancellation]:
+        """History rows by id, in one lookup (unknown ids are simply absent)."""
+        ...
+
     def list_cancellations(self, *, shop_id: int | None = None, since: datetime | None = None,
                            until: datetime | None = None, first: int, after: str | None = None) -> Slice[Cancellation]:
         """Oldest first by (recorded_at, id): what integrators poll."""
@@ -146,6 +178,10 @@ class StorageTx(Protocol):
     def create_api_token(self, *, name: str, role: TokenRole, token_hash: str) -> ApiToken: ...
     def find_api_token(self, token_hash: str) -> ApiToken | None:
         """Only tokens not revoked."""
+        ...
+
+    def get_api_token(self, token_id: int) -> ApiToken | None:
+        """A token by id, revoked or not (None if unknown)."""
         ...
 
     def touch_api_token(self, token_id: int, *, used_at: datetime) -> None: ...
@@ -166,6 +202,14 @@ class Storage(Protocol):
 
     def transaction(self) -> AbstractContextManager[StorageTx]:
         """A unit of work: commit on success, rollback on error."""
+        ...
+
+    def read(self) -> AbstractContextManager[StorageTx]:
+        """A unit of work that only reads: one consistent snapshot, no write lock taken.
+
+        Readers never wait for a writer (or another reader) to begin. A write attempted through
+        it fails with :class:`core.errors.StorageError` and changes nothing.
+        """
         ...
 
     def upgrade(self) -> None:

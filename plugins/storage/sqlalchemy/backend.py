@@ -1,7 +1,10 @@
-"""Opening a store: one sync Engine per URL, a Session per unit of work, Alembic for the schema.
+"""Opening a store: sync Engines per URL, a Session per unit of work, Alembic for the schema.
 
 The API calls this storage from worker threads (``anyio.to_thread``) and the RQ worker calls it
-directly; both share one Engine and its pool.
+directly; both share one Engine and its pool for writing units of work. Read-only units of work
+(:meth:`SqlAlchemyStorage.read`, every API query) have an Engine and pool of their own, whose
+connections are read-only from the moment they connect: a read then costs no per-transaction
+switching, and runs on a bare Connection (an ORM Session is made only if an ORM lookup asks).
 
 SQLite specifics, set on every new connection:
 
@@ -14,6 +17,15 @@ SQLite specifics, set on every new connection:
   front turns that into a short wait, and it is what serialises two writers of one page.
   The ``sqlite3`` driver's own transaction handling is turned off (it never sends BEGIN
   before a SELECT), as the SQLAlchemy documentation recommends.
+* read-only units of work begin deferred, on ``query_only`` connections: they read a WAL
+  snapshot without taking the write lock, so API queries neither wait for an import nor hold
+  it up, and a write through them is refused. (An in-memory database has one connection, so
+  there it is switched to ``query_only`` and back as readers and writers take turns.)
+
+On PostgreSQL the read connections start every transaction ``READ ONLY`` and ``REPEATABLE READ``
+(``default_transaction_read_only``, set when they connect): the statements of one unit of work
+see one snapshot, which READ COMMITTED would not give, and a read-only transaction never fails
+to serialise.
 """
 
 from __future__ import annotations
@@ -38,6 +50,9 @@ from .tx import SqlAlchemyTx
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_245_119_301
 """PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
+
+READ_ONLY = "sync_gateway_read_only"
+"""Execution option of the in-memory SQLite engine's read-only units of work."""
 
 ENGINE_OPTIONS: dict[str, Any] = {
     # A failed INSERT of a shop must not print its access token in the error.
@@ -65,10 +80,21 @@ class SqlAlchemyStorage:
 
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
-        self.engine = (
-            _sqlite_engine(self.url) if self.url.get_backend_name() == "sqlite" else _postgres_engine(self.url)
-        )
+        if self.url.get_backend_name() == "sqlite":
+            self.engine = _sqlite_engine(self.url)
+            if _in_memory(self.url):
+                self.read_engine = self.engine.execution_options(**{READ_ONLY: True})
+            else:
+                self.read_engine = _sqlite_engine(self.url, read_only=True)
+        else:
+            self.engine = _postgres_engine(self.url)
+            self.read_engine = _postgres_engine(self.url, read_only=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine that sends statements (the writers', the readers'), for tooling."""
+        return (self.engine,) if self.read_engine.pool is self.engine.pool else (self.engine, self.read_engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlAlchemyTx]:
@@ -80,6 +106,21 @@ class SqlAlchemyStorage:
         try:
             with self._sessions() as session, session.begin():
                 yield SqlAlchemyTx(session)
+        except GatewayError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database refused the operation: {_describe(exc)}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[SqlAlchemyTx]:
+        """A unit of work that only reads: one snapshot, no write lock; writes are refused."""
+        try:
+            with self.read_engine.connect() as connection, connection.begin():
+                tx = SqlAlchemyTx(connection=connection)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
         except GatewayError:
             raise
         except SQLAlchemyError as exc:
@@ -101,7 +142,8 @@ class SqlAlchemyStorage:
             raise StorageError(f"migrating the database failed: {_describe(exc)}") from exc
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
     def _upgrade_sqlite(self, config: Config) -> None:
         # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on, dropping a
@@ -136,13 +178,22 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def _postgres_engine(url: URL) -> Engine:
+def _postgres_engine(url: URL, *, read_only: bool = False) -> Engine:
+    if read_only:
+        # UTC sessions: psycopg then returns timestamps in datetime.UTC, which UtcDateTime keeps as they are
+        options = "-c default_transaction_read_only=on -c timezone=UTC"
+        return create_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ",
+                             connect_args={"options": options}, **ENGINE_OPTIONS)
     return create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _in_memory(url: URL) -> bool:
+    return (url.database or "") in ("", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
     database = url.database or ""
-    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    in_memory = _in_memory(url)
     options: dict[str, Any] = dict(ENGINE_OPTIONS)
     if in_memory:
         # One shared connection, or every checkout would see a new empty database. Good for a
@@ -156,15 +207,24 @@ def _sqlite_engine(url: URL) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we send BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        if not in_memory:
+        if not in_memory and not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(conn: Any) -> None:
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
+        reading = bool(conn.get_execution_options().get(READ_ONLY))  # in memory: one connection, two modes
+        if conn.info.get(READ_ONLY, False) is not reading:
+            conn.exec_driver_sql(f"PRAGMA query_only={'ON' if reading else 'OFF'}")
+            conn.info[READ_ONLY] = reading
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 

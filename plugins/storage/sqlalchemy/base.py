@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, Table, exists, select
+from sqlalchemy import ColumnElement, Connection, CursorResult, Executable, Table, any_, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import NotFoundError, ValidationError
 
+MAX_IDS_PER_QUERY = 5000
+"""Ids per batch lookup: under every database's bound-parameter limit (SQLite expands IN lists)."""
+
 
 class TxBase:
-    """Holds the caller's session. The concept mixins (shops, jobs, ...) build on this."""
+    """Holds the unit of work's Session or Connection. The concept mixins (shops, jobs, ...) build on this.
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        bind = session.get_bind()
+    A writing unit of work is a Session. A read-only one is a Connection; ``_session`` then makes
+    a Session on that connection (inside its transaction) the first time an ORM lookup needs
+    one, so Core-only reads never pay for it. Core statements use ``_conn``.
+    """
+
+    def __init__(self, session: Session | None = None, *, connection: Connection | None = None) -> None:
+        if (session is None) == (connection is None):
+            raise TypeError("give a session or a connection")
+        self._own_session: Session | None = session
+        self._connection = connection
+        self._lazy_session: Session | None = None
+        bind = session.get_bind() if session is not None else connection.engine  # type: ignore[union-attr]
         self._dialect = bind.dialect.name
+
+    @property
+    def _session(self) -> Session:
+        if self._own_session is None:
+            self._own_session = self._lazy_session = Session(bind=self._connection, expire_on_commit=False)
+        return self._own_session
+
+    @property
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._session.connection()
+        return self._connection
+
+    def close(self) -> None:
+        """Release the Session made for ORM lookups of a read-only unit of work, if any."""
+        if self._lazy_session is not None:
+            self._lazy_session.close()
 
     @property
     def _is_postgres(self) -> bool:
@@ -42,6 +71,22 @@ class TxBase:
         """Raise NotFoundError naming ``what`` and the id unless the row exists."""
         if not self._exists(table, row_id):
             raise NotFoundError(f"{what} {row_id} does not exist")
+
+
+def in_ids(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:
+    """``column`` is one of the ids bound to ``name`` (execute with a list): one array parameter
+    on PostgreSQL, so the statement text, and psycopg's prepared statement, fit any number of ids;
+    an expanding IN list on SQLite."""
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=postgresql.ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
+
+
+def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """The distinct ids, sorted, in batches of at most :data:`MAX_IDS_PER_QUERY`."""
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), MAX_IDS_PER_QUERY):
+        yield unique[start : start + MAX_IDS_PER_QUERY]
 
 
 def utcnow() -> datetime:

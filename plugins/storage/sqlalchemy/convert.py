@@ -1,4 +1,10 @@
-"""The edge of the plugin: rows (ORM objects or Core rows, read by attribute) become ``core`` records."""
+"""The edge of the plugin: rows (ORM objects or Core rows, read by attribute) become ``core`` records.
+
+Orders, items and cancellations come by the hundred per API page, so their rows are read by
+position instead: a statement selects :data:`ORDER_COLUMNS`, :data:`ITEM_COLUMNS` or
+:data:`CANCELLATION_COLUMNS`, in that order (a Row's attribute access costs about as much as
+building the record).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,25 @@ from core import (
     StoredOrder,
     TokenRole,
 )
+
+from .tables import cancellations, order_items, orders, shops
+
+ORDER_COLUMNS = (orders.c.id, orders.c.shop_id, shops.c.name.label("shop_name"), orders.c.source_id, orders.c.name,
+                 orders.c.status, orders.c.created_at, orders.c.updated_at, orders.c.cancelled_at,
+                 orders.c.cancel_reason, orders.c.synced_at)  # fmt: skip
+"""What :func:`to_order` reads; select them from ``orders`` joined to ``shops``."""
+
+ITEM_COLUMNS = (order_items.c.id, order_items.c.order_id, order_items.c.source_id, order_items.c.sku,
+                order_items.c.title, order_items.c.quantity, order_items.c.fulfilled_quantity,
+                order_items.c.canceled_quantity, order_items.c.status)  # fmt: skip
+
+CANCELLATION_COLUMNS = (cancellations.c.id, cancellations.c.item_id, cancellations.c.order_id,
+                        cancellations.c.shop_id, cancellations.c.quantity, cancellations.c.canceled_at,
+                        cancellations.c.recorded_at, cancellations.c.run_id, cancellations.c.reason,
+                        cancellations.c.evidence)  # fmt: skip
+
+_ORDER_STATUS = {status.value: status for status in OrderStatus}
+_ITEM_STATUS = {status.value: status for status in OrderItemStatus}
 
 
 def item_status(canceled: int, quantity: int) -> OrderItemStatus:
@@ -80,48 +105,54 @@ def to_run(row: Any) -> JobRun:
 
 
 def to_order(row: Any) -> StoredOrder:
-    """``row`` carries the order's columns plus ``shop_name``."""
+    """``row``: the values of :data:`ORDER_COLUMNS`."""
+    (id_, shop_id, shop, source_id, name, status, created_at, updated_at, cancelled_at, cancel_reason,
+     synced_at) = row  # fmt: skip
     return StoredOrder(
-        id=row.id,
-        shop_id=row.shop_id,
-        shop=row.shop_name,
-        source_id=row.source_id,
-        name=row.name,
-        status=OrderStatus(row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        cancelled_at=row.cancelled_at,
-        cancel_reason=row.cancel_reason,
-        synced_at=row.synced_at,
+        id=id_,
+        shop_id=shop_id,
+        shop=shop,
+        source_id=source_id,
+        name=name,
+        status=_ORDER_STATUS[status],
+        created_at=created_at,
+        updated_at=updated_at,
+        cancelled_at=cancelled_at,
+        cancel_reason=cancel_reason,
+        synced_at=synced_at,
     )
 
 
 def to_item(row: Any) -> StoredItem:
+    """``row``: the values of :data:`ITEM_COLUMNS`."""
+    id_, order_id, source_id, sku, title, quantity, fulfilled_quantity, canceled_quantity, status = row
     return StoredItem(
-        id=row.id,
-        order_id=row.order_id,
-        source_id=row.source_id,
-        sku=row.sku,
-        title=row.title,
-        quantity=row.quantity,
-        fulfilled_quantity=row.fulfilled_quantity,
-        canceled_quantity=row.canceled_quantity,
-        status=OrderItemStatus(row.status),
+        id=id_,
+        order_id=order_id,
+        source_id=source_id,
+        sku=sku,
+        title=title,
+        quantity=quantity,
+        fulfilled_quantity=fulfilled_quantity,
+        canceled_quantity=canceled_quantity,
+        status=_ITEM_STATUS[status],
     )
 
 
 def to_cancellation(row: Any) -> Cancellation:
+    """``row``: the values of :data:`CANCELLATION_COLUMNS`."""
+    id_, item_id, order_id, shop_id, quantity, canceled_at, recorded_at, run_id, reason, evidence = row
     return Cancellation(
-        id=row.id,
-        item_id=row.item_id,
-        order_id=row.order_id,
-        shop_id=row.shop_id,
-        quantity=row.quantity,
-        canceled_at=row.canceled_at,
-        recorded_at=row.recorded_at,
-        run_id=row.run_id,
-        reason=row.reason,
-        evidence=dict(row.evidence or {}),
+        id=id_,
+        item_id=item_id,
+        order_id=order_id,
+        shop_id=shop_id,
+        quantity=quantity,
+        canceled_at=canceled_at,
+        recorded_at=recorded_at,
+        run_id=run_id,
+        reason=reason,
+        evidence=dict(evidence or {}),
     )
 
 

@@ -9,6 +9,7 @@ commit and then re-checks its WHERE against the new row; SQLite serialises write
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import Job, NotFoundError, Schedule, ValidationError
 
-from .base import TxBase, aware, check_changes, utcnow
+from .base import TxBase, aware, check_changes, chunks, utcnow
 from .convert import to_job
 from .tables import JobRow, ShopRow, jobs, shops
 
@@ -56,6 +57,13 @@ class JobsMixin(TxBase):
     def get_job(self, job_id: int) -> Job | None:
         found = self._session.execute(_with_shop_name().where(JobRow.id == job_id)).one_or_none()
         return to_job(found[0], found[1]) if found is not None else None
+
+    def get_jobs(self, job_ids: Sequence[int]) -> dict[int, Job]:
+        found: dict[int, Job] = {}
+        for chunk in chunks(job_ids):
+            for row, name in self._session.execute(_with_shop_name().where(JobRow.id.in_(chunk))):
+                found[row.id] = to_job(row, name)
+        return found
 
     def find_job(self, shop_id: int, kind: str) -> Job | None:
         stmt = _with_shop_name().where(JobRow.shop_id == shop_id, JobRow.kind == kind)

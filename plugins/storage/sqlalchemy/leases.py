@@ -7,11 +7,12 @@ the write lock (SQLite) orders them, and the second one's WHERE no longer matche
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
-from .base import TxBase, aware, utcnow
+from .base import TxBase, aware, chunks, utcnow
 from .tables import JobRow, jobs, watermarks
 
 
@@ -50,7 +51,14 @@ class LeasesMixin(TxBase):
         self._one_row_or_check(self._rowcount(stmt), job_id)
 
     def get_watermark(self, job_id: int) -> datetime | None:
-        return self._session.scalar(select(watermarks.c.thru).where(watermarks.c.job_id == job_id))
+        return self._conn.scalar(select(watermarks.c.thru).where(watermarks.c.job_id == job_id))
+
+    def get_watermarks(self, job_ids: Sequence[int]) -> dict[int, datetime]:
+        found: dict[int, datetime] = {}
+        for chunk in chunks(job_ids):
+            stmt = select(watermarks.c.job_id, watermarks.c.thru).where(watermarks.c.job_id.in_(chunk))
+            found.update((job_id, thru) for job_id, thru in self._conn.execute(stmt))
+        return found
 
     def set_watermark(self, job_id: int, thru: datetime) -> None:
         aware(thru, "thru")

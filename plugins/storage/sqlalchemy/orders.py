@@ -1,9 +1,9 @@
 """Reading orders, items and cancellation history: listings and the batch lookups DataLoaders use.
 
-Every ``*_for_*``/``get_*s`` lookup is one query for all the ids it is given (split only past
-``MAX_IDS_PER_QUERY``, under every database's bound-parameter limit). Listings use keyset
-pagination on ``(sort value, id)``, so a page costs the same at any depth and rows inserted
-meanwhile never shift or repeat.
+Every ``*_for_*``/``get_*s`` lookup is one statement, built once per dialect, for all the ids it
+is given (split only past ``MAX_IDS_PER_QUERY``, under every database's bound-parameter limit).
+Listings use keyset pagination on ``(sort value, id)``, so a page costs the same at any depth and
+rows inserted meanwhile never shift or repeat.
 
 Filter semantics (:class:`core.OrderQuery`):
 
@@ -20,55 +20,69 @@ Filter semantics (:class:`core.OrderQuery`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, tuple_
 
 from core import Cancellation, OrderQuery, OrderStatus, Slice, StoredItem, StoredOrder, ValidationError
 
-from .base import TxBase, aware, check_first
-from .convert import to_cancellation, to_item, to_order
+from .base import TxBase, aware, check_first, chunks, in_ids
+from .convert import CANCELLATION_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, to_cancellation, to_item, to_order
 from .cursors import CursorKind, decode_cursor, encode_cursor
 from .tables import cancellations, order_items, orders, shops
 
-MAX_IDS_PER_QUERY = 5000
-
-SORT_KEYS: dict[str, tuple[Any, CursorKind]] = {
-    "UPDATED_AT": (orders.c.updated_at, "datetime"),
-    "CREATED_AT": (orders.c.created_at, "datetime"),
-    "ID": (orders.c.id, "int"),
-    "NAME": (orders.c.name, "str"),
+SORT_KEYS: dict[str, tuple[Any, CursorKind, int]] = {
+    "UPDATED_AT": (orders.c.updated_at, "datetime", ORDER_COLUMNS.index(orders.c.updated_at)),
+    "CREATED_AT": (orders.c.created_at, "datetime", ORDER_COLUMNS.index(orders.c.created_at)),
+    "ID": (orders.c.id, "int", ORDER_COLUMNS.index(orders.c.id)),
+    "NAME": (orders.c.name, "str", ORDER_COLUMNS.index(orders.c.name)),
 }
+"""Sort key -> column, cursor value kind, position of the value in a row of ORDER_COLUMNS."""
 
 
 def _orders_with_shop() -> Select[Any]:
-    return select(*orders.c, shops.c.name.label("shop_name")).join(shops, shops.c.id == orders.c.shop_id)
+    return select(*ORDER_COLUMNS).join(shops, shops.c.id == orders.c.shop_id)
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), MAX_IDS_PER_QUERY):
-        yield unique[start : start + MAX_IDS_PER_QUERY]
+@cache
+def _lookup(dialect: str, what: str) -> Select[Any]:
+    """The batch lookups by id (bound as ``ids``), built once per dialect."""
+    if what == "orders":
+        return _orders_with_shop().where(in_ids(orders.c.id, dialect))
+    if what == "items":
+        return select(*ITEM_COLUMNS).where(in_ids(order_items.c.id, dialect))
+    if what == "items_by_order":
+        return select(*ITEM_COLUMNS).where(in_ids(order_items.c.order_id, dialect)).order_by(order_items.c.id)
+    if what == "cancellations":
+        return select(*CANCELLATION_COLUMNS).where(in_ids(cancellations.c.id, dialect))
+    if what == "cancellations_by_item":
+        return (select(*CANCELLATION_COLUMNS).where(in_ids(cancellations.c.item_id, dialect))
+                .order_by(cancellations.c.id))  # fmt: skip
+    raise KeyError(what)
 
 
 class OrdersMixin(TxBase):
     def get_order(self, order_id: int) -> StoredOrder | None:
-        row = self._session.execute(_orders_with_shop().where(orders.c.id == order_id)).one_or_none()
+        row = self._conn.execute(_orders_with_shop().where(orders.c.id == order_id)).one_or_none()
         return to_order(row) if row is not None else None
 
     def get_order_by_source_id(self, shop_id: int, source_id: str) -> StoredOrder | None:
         stmt = _orders_with_shop().where(orders.c.shop_id == shop_id, orders.c.source_id == source_id)
-        row = self._session.execute(stmt).one_or_none()
+        row = self._conn.execute(stmt).one_or_none()
         return to_order(row) if row is not None else None
 
     def get_orders(self, order_ids: Sequence[int]) -> dict[int, StoredOrder]:
         """The orders found among ``order_ids`` (unknown ids are simply absent)."""
-        found: dict[int, StoredOrder] = {}
-        for chunk in _chunks(order_ids):
-            for row in self._session.execute(_orders_with_shop().where(orders.c.id.in_(chunk))):
-                found[row.id] = to_order(row)
+        return {record.id: record for record in map(to_order, self._rows("orders", order_ids))}
+
+    def _rows(self, what: str, ids: Sequence[int]) -> list[Any]:
+        stmt = _lookup(self._dialect, what)
+        found: list[Any] = []
+        for chunk in chunks(ids):
+            found.extend(self._conn.execute(stmt, {"ids": chunk}).all())  # one fetchall, not a fetch per row
         return found
 
     def list_orders(self, query: OrderQuery, *, first: int, after: str | None = None) -> Slice[StoredOrder]:
@@ -77,7 +91,7 @@ class OrdersMixin(TxBase):
             raise ValidationError(
                 f"unknown sort key {query.sort_key!r}", field="sort_key", suggestion=f"one of {', '.join(SORT_KEYS)}"
             )
-        column, kind = SORT_KEYS[query.sort_key]
+        column, kind, position = SORT_KEYS[query.sort_key]
         stmt = _orders_with_shop().where(*_order_filters(query))
         if after is not None:
             value, last_id = decode_cursor(after, kind)
@@ -88,44 +102,39 @@ class OrdersMixin(TxBase):
                 stmt = stmt.where(key < bound if query.reverse else key > bound)
         keys = [column] if column is orders.c.id else [column, orders.c.id]
         stmt = stmt.order_by(*(key.desc() if query.reverse else key.asc() for key in keys)).limit(first + 1)
-        rows = self._session.execute(stmt).all()
+        rows = self._conn.execute(stmt).all()
         page = rows[:first]
-        sort_attr = column.key
         return Slice(
-            items=tuple(to_order(row) for row in page),
-            cursors=tuple(encode_cursor(getattr(row, sort_attr), row.id) for row in page),
+            items=tuple(map(to_order, page)),
+            cursors=tuple(encode_cursor(row[position], row[0]) for row in page),
             has_next=len(rows) > first,
             has_previous=after is not None,
         )
 
     def count_orders(self, query: OrderQuery) -> int:
         stmt = select(func.count()).select_from(orders).where(*_order_filters(query))
-        return int(self._session.scalar(stmt) or 0)
+        return int(self._conn.scalar(stmt) or 0)
 
     def items_for_orders(self, order_ids: Sequence[int]) -> dict[int, list[StoredItem]]:
         """Every requested order id maps to its items in id order (an empty list if none)."""
         found: dict[int, list[StoredItem]] = {order_id: [] for order_id in order_ids}
-        for chunk in _chunks(order_ids):
-            stmt = select(order_items).where(order_items.c.order_id.in_(chunk)).order_by(order_items.c.id)
-            for row in self._session.execute(stmt):
-                found[row.order_id].append(to_item(row))
+        for item in map(to_item, self._rows("items_by_order", order_ids)):
+            found[item.order_id].append(item)
         return found
 
     def get_items(self, item_ids: Sequence[int]) -> dict[int, StoredItem]:
-        found: dict[int, StoredItem] = {}
-        for chunk in _chunks(item_ids):
-            for row in self._session.execute(select(order_items).where(order_items.c.id.in_(chunk))):
-                found[row.id] = to_item(row)
-        return found
+        return {item.id: item for item in map(to_item, self._rows("items", item_ids))}
 
     def cancellations_for_items(self, item_ids: Sequence[int]) -> dict[int, list[Cancellation]]:
         """Every requested item id maps to its history, oldest first (an empty list if none)."""
         found: dict[int, list[Cancellation]] = {item_id: [] for item_id in item_ids}
-        for chunk in _chunks(item_ids):
-            stmt = select(cancellations).where(cancellations.c.item_id.in_(chunk)).order_by(cancellations.c.id)
-            for row in self._session.execute(stmt):
-                found[row.item_id].append(to_cancellation(row))
+        for cancellation in map(to_cancellation, self._rows("cancellations_by_item", item_ids)):
+            found[cancellation.item_id].append(cancellation)
         return found
+
+    def get_cancellations(self, cancellation_ids: Sequence[int]) -> dict[int, Cancellation]:
+        """History rows by id (unknown ids are simply absent)."""
+        return {c.id: c for c in map(to_cancellation, self._rows("cancellations", cancellation_ids))}
 
     def list_cancellations(
         self,
@@ -138,7 +147,7 @@ class OrdersMixin(TxBase):
     ) -> Slice[Cancellation]:
         """Oldest first by ``(recorded_at, id)``; ``since <= recorded_at < until``."""
         check_first(first)
-        stmt = select(cancellations)
+        stmt = select(*CANCELLATION_COLUMNS)
         if shop_id is not None:
             stmt = stmt.where(cancellations.c.shop_id == shop_id)
         if since is not None:
@@ -150,7 +159,7 @@ class OrdersMixin(TxBase):
             key = tuple_(cancellations.c.recorded_at, cancellations.c.id)
             stmt = stmt.where(key > tuple_(literal(recorded_at, cancellations.c.recorded_at.type), literal(last_id)))
         stmt = stmt.order_by(cancellations.c.recorded_at, cancellations.c.id).limit(first + 1)
-        rows = self._session.execute(stmt).all()
+        rows = self._conn.execute(stmt).all()
         page = [to_cancellation(row) for row in rows[:first]]
         return Slice(
             items=tuple(page),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from core import JobRun, JobRunStatus, NotFoundError, RunTrigger, Slice, ValidationError
 
-from .base import TxBase, aware, check_changes, check_first, utcnow
+from .base import TxBase, aware, check_changes, check_first, chunks, utcnow
 from .convert import RUN_FIELDS, to_run
 from .tables import JobRunRow, jobs
 
@@ -60,6 +61,13 @@ class RunsMixin(TxBase):
         row = self._session.get(JobRunRow, run_id)
         return to_run(row) if row is not None else None
 
+    def get_runs(self, run_ids: Sequence[int]) -> dict[int, JobRun]:
+        found: dict[int, JobRun] = {}
+        for chunk in chunks(run_ids):
+            found.update((row.id, to_run(row)) for row in self._session.scalars(
+                select(JobRunRow).where(JobRunRow.id.in_(chunk))))
+        return found
+
     def update_run(self, run_id: int, **changes: Any) -> JobRun:
         check_changes(changes, RUN_CHANGES, "run")
         row = self._session.get(JobRunRow, run_id)
@@ -103,11 +111,32 @@ class RunsMixin(TxBase):
         row = self._session.scalars(stmt).first()
         return to_run(row) if row is not None else None
 
+    def latest_runs(self, job_ids: Sequence[int], *, status: JobRunStatus | None = None) -> dict[int, JobRun]:
+        """The newest run of each job (of ``status`` if given): one max(id) per job, found through
+        the (job_id, id) index."""
+        found: dict[int, JobRun] = {}
+        for chunk in chunks(job_ids):
+            newest = select(func.max(JobRunRow.id)).where(JobRunRow.job_id.in_(chunk)).group_by(JobRunRow.job_id)
+            if status is not None:
+                newest = newest.where(JobRunRow.status == _status(status).value)
+            rows = self._session.scalars(select(JobRunRow).where(JobRunRow.id.in_(newest.scalar_subquery())))
+            found.update((row.job_id, to_run(row)) for row in rows)
+        return found
+
     def active_runs(self, job_id: int) -> list[JobRun]:
         stmt = select(JobRunRow).where(JobRunRow.job_id == job_id, JobRunRow.status.in_(ACTIVE)).order_by(JobRunRow.id)
         found = [to_run(row) for row in self._session.scalars(stmt)]
         if not found:
             self._require(jobs, job_id, "job")
+        return found
+
+    def active_runs_for_jobs(self, job_ids: Sequence[int]) -> dict[int, list[JobRun]]:
+        found: dict[int, list[JobRun]] = {job_id: [] for job_id in job_ids}
+        for chunk in chunks(job_ids):
+            stmt = (select(JobRunRow).where(JobRunRow.job_id.in_(chunk), JobRunRow.status.in_(ACTIVE))
+                    .order_by(JobRunRow.id))  # fmt: skip
+            for row in self._session.scalars(stmt):
+                found[row.job_id].append(to_run(row))
         return found
 
     def prune_runs(self, *, finished_before: datetime) -> int:

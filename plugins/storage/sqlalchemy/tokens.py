@@ -36,6 +36,10 @@ class TokensMixin(TxBase):
         row = self._session.scalars(stmt).one_or_none()
         return to_token(row) if row is not None else None
 
+    def get_api_token(self, token_id: int) -> ApiToken | None:
+        row = self._session.get(ApiTokenRow, token_id)
+        return to_token(row) if row is not None else None
+
     def touch_api_token(self, token_id: int, *, used_at: datetime) -> None:
         aware(used_at, "used_at")
         # Core UPDATE, not a loaded row: this runs on every authenticated request.
