@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.apitokens import TokenCache
 from core.queues import QueueBackend
 from core.runtime import Runtime
 
@@ -28,9 +29,14 @@ from .webhooks import webhook_routes
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders."""
+    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders.
 
-    def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool) -> None:
+    Each view (so each API process) keeps its own :class:`TokenCache`; tokens revoked through
+    this process's ``revokeApiToken`` are evicted from it at once.
+    """
+
+    def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
+                 token_cache: TokenCache | None = None) -> None:
         super().__init__(
             build_schema(max_query_depth=runtime.settings.max_query_depth),
             graphql_ide="graphiql" if graphiql else None,
@@ -39,9 +45,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.queue = queue
+        self.token_cache = token_cache if token_cache is not None else TokenCache()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        context = Context(runtime=self.runtime, queue=self.queue, request=request, response=response)
+        context = Context(runtime=self.runtime, queue=self.queue, request=request, response=response,
+                          token_cache=self.token_cache)
         await context.authenticate(request.headers.get("authorization"))
         return context
 
@@ -57,9 +65,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
-def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True) -> Starlette:
-    """Build the API around a runtime and a queue the caller owns (and closes)."""
-    graphql = GatewayGraphQL(runtime, queue, graphiql=graphiql)
+def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
+               token_cache: TokenCache | None = None) -> Starlette:
+    """Build the API around a runtime and a queue the caller owns (and closes).
+
+    ``token_cache``: this process's positive token lookups (default: a new
+    :class:`core.apitokens.TokenCache`, trusted for ``DEFAULT_CACHE_SECONDS``).
+    """
+    graphql = GatewayGraphQL(runtime, queue, graphiql=graphiql, token_cache=token_cache)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "storage": runtime.storage.name})

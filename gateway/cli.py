@@ -336,12 +336,15 @@ def tokens_list() -> None:
 
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int) -> None:
-    """Revoke an API token."""
+    """Revoke an API token (a running API server may accept it for a few more seconds)."""
+    from core.apitokens import DEFAULT_CACHE_SECONDS, revoke_token
+
     runtime = _runtime()
-    with runtime.storage.transaction() as tx:
-        tx.revoke_api_token(token_id, now=runtime.now())
-    runtime.close()
-    console.print(f"revoked token {token_id}")
+    try:
+        revoke_token(runtime, token_id)
+    finally:
+        runtime.close()
+    console.print(f"revoked token {token_id}; API servers stop accepting it within {DEFAULT_CACHE_SECONDS:g} s")
 
 
 @db_app.command("upgrade")

@@ -1,7 +1,9 @@
 """The per-request context: the runtime, the queue, who is calling, and fresh DataLoaders.
 
 Storage and queue calls are blocking, so they always run in a worker thread
-(:meth:`Context.read`), never on the event loop.
+(:meth:`Context.read`), never on the event loop. The one exception is a bearer token the
+process's :class:`core.apitokens.TokenCache` already vouches for: that check is a dict lookup,
+done on the loop, so most requests cost one worker-thread trip (their read), not two.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from core import ApiToken, StorageTx, TokenRole
-from core.apitokens import authenticate
+from core.apitokens import TokenCache, authenticate, cached_token
 from core.queues import QueueBackend
 from core.runtime import Runtime
 
@@ -32,6 +34,8 @@ class Context:
     queue: QueueBackend
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
+    token_cache: TokenCache | None = None
+    """The process's cache of positive token lookups (None: always ask the store)."""
     token: ApiToken | None = None
     """The caller's live API token, or None."""
     auth_problem: str | None = "missing"
@@ -40,10 +44,14 @@ class Context:
     """The presented plaintext, kept only so error messages and logs can redact it."""
     connection_params: dict[str, Any] | None = None
     """The graphql-transport-ws ``connection_init`` payload (set by strawberry)."""
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self)
+    @property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders, made on first use."""
+        if self._loaders is None:
+            self._loaders = Loaders(self)
+        return self._loaders
 
     @property
     def is_admin(self) -> bool:
@@ -60,12 +68,18 @@ class Context:
             self.token, self.auth_problem = None, "malformed"
             return
         self.bearer = credential
-        self.token = await anyio.to_thread.run_sync(authenticate, self.runtime, credential)
+        token = None
+        if self.token_cache is not None:
+            token = cached_token(self.token_cache, credential, self.runtime.now())
+        if token is None:
+            token = await anyio.to_thread.run_sync(lambda: authenticate(self.runtime, credential,
+                                                                        cache=self.token_cache))
+        self.token = token
         self.auth_problem = None if self.token is not None else "invalid"
 
     async def read(self, work: Callable[[StorageTx], T]) -> T:
-        """Run ``work`` in one storage transaction, in a worker thread."""
-        return await anyio.to_thread.run_sync(_in_transaction, self.runtime, work)
+        """Run ``work`` in one read-only storage transaction, in a worker thread."""
+        return await anyio.to_thread.run_sync(_reading, self.runtime, work)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking core function (job controls, token issuing, the queue) in a worker thread."""
@@ -73,11 +87,11 @@ class Context:
 
     def fresh_loaders(self) -> None:
         """Forget cached records (a subscription re-reads the store on every tick)."""
-        self.loaders = Loaders(self)
+        self._loaders = None
 
 
-def _in_transaction(runtime: Runtime, work: Callable[[StorageTx], T]) -> T:
-    with runtime.storage.transaction() as tx:
+def _reading(runtime: Runtime, work: Callable[[StorageTx], T]) -> T:
+    with runtime.storage.read() as tx:
         return work(tx)
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from core import ApiToken as CoreApiToken
-from core.apitokens import issue_token
-from core.runtime import Runtime
+from core.apitokens import issue_token, revoke_token
 
 from .. import ids
 from ..context import Info
@@ -29,11 +27,6 @@ class ApiTokenPayload:
     user_errors: list[UserError]
 
 
-def _revoke(runtime: Runtime, token_pk: int) -> CoreApiToken:
-    with runtime.storage.transaction() as tx:
-        return tx.revoke_api_token(token_pk, now=runtime.now())  # NotFoundError for an unknown id
-
-
 @strawberry.type
 class TokenMutations:
     @strawberry.mutation(permission_classes=[IsAdmin], description="Issue a token; the plaintext is in this payload only.")
@@ -50,6 +43,8 @@ class TokenMutations:
             pk = ids.decode_as(id, "ApiToken")
         except BadInput as exc:
             return ApiTokenPayload(api_token=None, user_errors=refuse(exc))
-        record, errors = await attempt(info, _revoke, info.context.runtime, pk, not_found=["id"])
+        context = info.context  # revoking through this process evicts the token from its cache at once
+        record, errors = await attempt(info, lambda: revoke_token(context.runtime, pk, cache=context.token_cache),
+                                       not_found=["id"])
         return ApiTokenPayload(api_token=ApiToken.from_record(record) if record is not None else None,
                                user_errors=errors)

@@ -67,3 +67,48 @@ async def test_tokens_are_listed_for_admins_only(api: Api) -> None:
     assert node["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     mine = (await api.data("{ currentToken { name role } }", token=READ))["currentToken"]
     assert mine == {"name": "read tests", "role": "READ"}
+
+
+async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_bound(api: Api) -> None:
+    """Another process (the CLI, a second API worker) revokes the token: this process trusts its
+    cached lookup for at most the cache's ttl, then asks the store again."""
+    import httpx2
+
+    from core import TokenRole
+    from core.apitokens import TokenCache, issue_token, revoke_token
+    from gateway.app import create_app
+
+    record, plaintext = issue_token(api.runtime, name="kiosk", role=TokenRole.READ)
+    monotonic = [0.0]
+    app = create_app(api.runtime, api.queue, token_cache=TokenCache(5.0, clock=lambda: monotonic[0]))
+
+    async def shops() -> dict:
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as client:
+            response = await client.post("/graphql", json={"query": "{ shops { id } }"},
+                                         headers={"Authorization": f"Bearer {plaintext}"})
+        return response.json()
+
+    assert (await shops())["data"] == {"shops": []}
+    revoke_token(api.runtime, record.id)  # no cache given: as the CLI does, from another process
+    monotonic[0] += 4.9
+    assert (await shops())["data"] == {"shops": []}  # within the bound
+    monotonic[0] += 0.1
+    body = await shops()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_lookup_that_raced_a_revocation_is_not_cached() -> None:
+    from core import ApiToken, TokenRole
+    from core.apitokens import TokenCache
+
+    cache = TokenCache(60.0)
+    token = ApiToken(id=7, name="x", role=TokenRole.READ, created_at=None, revoked_at=None,  # type: ignore[arg-type]
+                     last_used_at=None)
+    generation = cache.generation  # a lookup starts, reads the live token...
+    cache.forget(7)  # ...the token is revoked and evicted meanwhile...
+    cache.put("hash", token, generation)  # ...the lookup must not bring it back
+    assert cache.get("hash") is None
+    cache.put("hash", token, cache.generation)
+    assert cache.get("hash") is token
+    cache.forget(7)
+    assert cache.get("hash") is None
