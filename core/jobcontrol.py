@@ -6,23 +6,38 @@ Every function validates first and changes nothing when it raises
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from .errors import NotFoundError, ValidationError
+from .errors import JobError, NotFoundError, ValidationError
 from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
 from .runtime import Runtime
 from .schedules import next_fire, validate_schedule
 from .storage import StorageTx
 
+log = logging.getLogger("sync_gateway.jobcontrol")
+
 Enqueue = Callable[[int], str]
 """Puts a stored run on the queue and returns the queue's job id."""
 
 SHOP_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+API_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+SHOP_CHANGES = ("url", "api_version", "token", "token_env")
 
 
 def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
-    """Create a shop and one job per per-shop job kind, scheduled at the default interval."""
+    """Create a shop and one job per per-shop job kind, scheduled at the default interval.
+
+    Surrounding spaces are dropped and blank optional values read as absent. The access token
+    must not contain spaces or control characters (it goes into an HTTP header; PostgreSQL
+    cannot even store a NUL), and is never quoted back.
+    """
+    new = replace(new, name=new.name.strip(), url=new.url.strip(), api_version=new.api_version.strip(),
+                  token=_token(new.token), token_env=_blank(new.token_env))
     if not new.name or set(new.name) - SHOP_NAME_CHARS:
         raise ValidationError(
             f"shop name {new.name!r} must be lower-case letters, digits, '-' or '_'", field="name"
@@ -32,6 +47,7 @@ def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
     if new.source not in runtime.sources:
         raise ValidationError(f"unknown source {new.source!r}; installed: {', '.join(sorted(runtime.sources))}",
                               field="source")
+    _check_api_version(new.api_version)
     schedule = Schedule(every_seconds=runtime.settings.default_every_seconds)
     now = runtime.now()
     with runtime.storage.transaction() as tx:
@@ -43,6 +59,40 @@ def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
             if kind.create_per_shop
         ]
     return shop, jobs
+
+
+def update_shop(runtime: Runtime, shop_id: int, **changes: Any) -> Shop:
+    """Change a shop's ``url``, ``api_version``, ``token`` or ``token_env``; keys left out stay as
+    they are. A blank or None ``token``/``token_env`` removes it; ``url`` and ``api_version``
+    cannot be emptied."""
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in SHOP_CHANGES:
+            raise ValidationError(f"cannot change {key!r} of a shop", field=key,
+                                  suggestion=f"changeable: {', '.join(SHOP_CHANGES)}")
+        if key == "url":
+            if not _blank(value):
+                raise ValidationError("url cannot be empty", field="url")
+            clean[key] = value.strip()
+        elif key == "api_version":
+            if value is None:
+                raise ValidationError("api_version cannot be null", field="api_version")
+            _check_api_version(value.strip())
+            clean[key] = value.strip()
+        elif key == "token":
+            clean[key] = _token(value)
+        else:
+            clean[key] = _blank(value)
+    with runtime.storage.transaction() as tx:
+        shop = _shop(tx, shop_id)
+        return tx.update_shop(shop_id, **clean) if clean else shop
+
+
+def remove_shop(runtime: Runtime, shop_id: int) -> None:
+    """Delete a shop with its jobs, runs, orders and cancellation history."""
+    with runtime.storage.transaction() as tx:
+        _shop(tx, shop_id)
+        tx.remove_shop(shop_id)
 
 
 def find_shop(tx: StorageTx, name: str) -> Shop:
@@ -100,7 +150,16 @@ def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from:
         run = tx.create_run(job_id=job_id, trigger=trigger, status=JobRunStatus.QUEUED,
                             window_from=window_from, window_thru=window_thru)
         run = tx.update_run(run.id, queued_at=runtime.now())
-    rq_id = enqueue(run.id)
+    try:
+        rq_id = enqueue(run.id)
+    except Exception as exc:
+        # The run would otherwise sit QUEUED until the scheduler declared it lost, an hour on.
+        log.warning("run %s of job %s could not be queued", run.id, job_id, exc_info=True)
+        reason = f"the queue did not accept the run ({type(exc).__name__}: {exc})"
+        with runtime.storage.transaction() as tx:
+            tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(), error=reason)
+        raise JobError(f"run {run.id} of job {job_id} could not be queued: {reason}; it is recorded as "
+                       "FAILED", suggestion="check that the queue (Redis) is reachable, then run it again") from exc
     with runtime.storage.transaction() as tx:
         return tx.update_run(run.id, rq_job_id=rq_id)
 
@@ -110,3 +169,29 @@ def _job(tx: StorageTx, job_id: int) -> Job:
     if job is None:
         raise NotFoundError(f"job {job_id} does not exist", suggestion="list jobs with the `jobs` query")
     return job
+
+
+def _shop(tx: StorageTx, shop_id: int) -> Shop:
+    shop = tx.get_shop(shop_id)
+    if shop is None:
+        raise NotFoundError(f"shop {shop_id} does not exist", suggestion="list shops with the `shops` query")
+    return shop
+
+
+def _blank(value: str | None) -> str | None:
+    """None for a missing or blank value, else the value without surrounding spaces."""
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _token(value: str | None) -> str | None:
+    """A write-only access token; refused, never quoted, if it holds spaces or control characters."""
+    token = _blank(value)
+    if token is not None and (not token.isprintable() or any(c.isspace() for c in token)):
+        raise ValidationError("the access token must not contain spaces or control characters", field="token")
+    return token
+
+
+def _check_api_version(value: str) -> None:
+    if not API_VERSION.match(value):
+        raise ValidationError(f"the API version must look like 2026-07 (or be 'unstable'), got {value!r}",
+                              field="api_version")

@@ -211,15 +211,17 @@ def shops_list() -> None:
 @shops_app.command("remove")
 def shops_remove(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
     """Remove a shop with its jobs, runs, orders and history."""
-    from core.jobcontrol import find_shop
+    from core.jobcontrol import find_shop, remove_shop
 
     runtime = _runtime()
-    with runtime.storage.transaction() as tx:
-        shop = find_shop(tx, name)
+    try:
+        with runtime.storage.read() as tx:
+            shop = find_shop(tx, name)
         if not yes:
             typer.confirm(f"remove shop {name} and everything stored for it?", abort=True)
-        tx.remove_shop(shop.id)
-    runtime.close()
+        remove_shop(runtime, shop.id)
+    finally:
+        runtime.close()
     console.print(f"removed shop {name}")
 
 

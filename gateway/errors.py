@@ -86,7 +86,9 @@ def code_for(exc: BaseException | None) -> str:
 
 
 def user_error_code(exc: BaseException) -> str:
-    """The ``UserError.code`` of a mutation's bad input."""
+    """The ``UserError.code`` of a mutation's bad input (or of work it could not hand on)."""
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"
+    if isinstance(exc, JobError):
+        return "UNAVAILABLE"
     return "INVALID"

@@ -2,7 +2,8 @@
 
 :func:`attempt` runs a blocking core call in a worker thread and turns core's
 ValidationError / NotFoundError and our BadInput into ``UserError`` rows, with ``field`` as the
-path to the offending input argument.
+path to the offending input argument; a mutation that hands work on (``runJobNow``) also
+reports core's JobError this way, as UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ T = TypeVar("T")
 class UserError:
     field: list[str] | None = strawberry.field(description="Path to the input argument at fault, if one is.")
     message: str
-    code: str | None = strawberry.field(description="INVALID or NOT_FOUND.")
+    code: str | None = strawberry.field(
+        description="INVALID, NOT_FOUND, or UNAVAILABLE (the work could not be handed on; try again later).")
 
 
 def user_error(exc: Exception, paths: Mapping[str, Sequence[str]], default: Sequence[str] | None) -> UserError:
@@ -43,6 +45,7 @@ async def attempt(
     *args: Any,
     paths: Mapping[str, Sequence[str]] | None = None,
     not_found: Sequence[str] | None = None,
+    also: tuple[type[Exception], ...] = (),
 ) -> tuple[T | None, list[UserError]]:
     """Call ``work(*args)`` in a thread; return ``(result, [])`` or ``(None, [UserError])``.
 
@@ -50,10 +53,12 @@ async def attempt(
         paths: core's ``ValidationError.field`` names mapped to input paths (``cron`` to
             ``["schedule", "cron"]``); unmapped names become a one-element path.
         not_found: the path reported for a NotFoundError (usually the id argument).
+        also: further core errors this mutation reports as user errors (their messages are
+            written for users, see gateway.errors.USER_FACING).
     """
     try:
         return await info.context.call(work, *args), []
-    except (ValidationError, NotFoundError, ApiError) as exc:
+    except (ValidationError, NotFoundError, ApiError, *also) as exc:
         default = not_found if isinstance(exc, NotFoundError) else None
         return None, [user_error(exc, paths or {}, default)]
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from core import jobcontrol
+from core import JobError, jobcontrol
 
 from .. import ids
 from ..context import Info
@@ -81,5 +81,6 @@ class JobMutations:
             lambda: jobcontrol.run_job_now(context.runtime, context.queue.enqueue_run, pk,
                                            window_from=opt(window_from), window_thru=opt(window_thru)),
             not_found=["jobId"],
+            also=(JobError,),  # the queue refused the run: it is recorded FAILED, the caller may retry
         )
         return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)

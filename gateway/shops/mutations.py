@@ -1,15 +1,18 @@
-"""Adding, changing and removing shops. Access tokens go in and never come back out."""
+"""Adding, changing and removing shops. Access tokens go in and never come back out.
+
+Validation lives in :mod:`core.jobcontrol`, which the CLI shares; this module maps its field
+names onto the input's.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import strawberry
 
-from core import NewShop, NotFoundError, ValidationError
+from core import NewShop
 from core import Shop as CoreShop
-from core.jobcontrol import add_shop
+from core import jobcontrol
 from core.runtime import Runtime
 
 from .. import ids
@@ -20,15 +23,18 @@ from ..payloads import UserError, attempt, refuse
 from ..permissions import IsAdmin
 from .types import AddShopInput, Shop, UpdateShopInput
 
-API_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 INPUT_PATHS = {
     "name": ["input", "name"],
     "url": ["input", "url"],
     "source": ["input", "source"],
-    "apiVersion": ["input", "apiVersion"],
-    "accessToken": ["input", "accessToken"],
-    "accessTokenEnv": ["input", "accessTokenEnv"],
+    "api_version": ["input", "apiVersion"],
+    "token": ["input", "accessToken"],
+    "token_env": ["input", "accessTokenEnv"],
 }
+"""core.jobcontrol's ValidationError.field -> the input argument at fault."""
+
+UPDATABLE = {"url": "url", "api_version": "api_version", "access_token": "token", "access_token_env": "token_env"}
+"""UpdateShopInput attribute -> core.jobcontrol.update_shop keyword."""
 
 
 @strawberry.type
@@ -43,61 +49,22 @@ class RemoveShopPayload:
     user_errors: list[UserError]
 
 
-def _check_api_version(value: str) -> None:
-    if not API_VERSION.match(value):
-        raise ValidationError(f"apiVersion must look like 2026-07 (or be 'unstable'), got {value!r}",
-                              field="apiVersion")
-
-
-def _blank(value: str | None) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _token(value: str | None) -> str | None:
-    """A write-only access token; refused (never quoted) if it holds spaces or control characters."""
-    token = _blank(value)
-    if token is not None and (not token.isprintable() or any(c.isspace() for c in token)):
-        raise ValidationError("accessToken must not contain spaces or control characters", field="accessToken")
-    return token
-
-
 def _add(runtime: Runtime, given: AddShopInput) -> CoreShop:
-    api_version = (opt(given.api_version) or runtime.settings.shopify_api_version).strip()
-    _check_api_version(api_version)
-    new = NewShop(name=given.name.strip(), url=given.url.strip(), source=given.source, api_version=api_version,
-                  token=_token(opt(given.access_token)), token_env=_blank(opt(given.access_token_env)))
-    shop, _jobs = add_shop(runtime, new)
+    new = NewShop(name=given.name, url=given.url, source=given.source,
+                  api_version=opt(given.api_version) or runtime.settings.shopify_api_version,
+                  token=opt(given.access_token), token_env=opt(given.access_token_env))
+    shop, _jobs = jobcontrol.add_shop(runtime, new)
     return shop
 
 
 def _update(runtime: Runtime, shop_pk: int, given: UpdateShopInput) -> CoreShop:
-    changes: dict[str, Any] = {}
-    if given.url is not strawberry.UNSET:
-        if not _blank(given.url):
-            raise ValidationError("url cannot be empty", field="url")
-        changes["url"] = given.url.strip()  # type: ignore[union-attr]
-    if given.api_version is not strawberry.UNSET:
-        if given.api_version is None:
-            raise ValidationError("apiVersion cannot be null", field="apiVersion")
-        _check_api_version(given.api_version.strip())
-        changes["api_version"] = given.api_version.strip()
-    if given.access_token is not strawberry.UNSET:
-        changes["token"] = _token(given.access_token)
-    if given.access_token_env is not strawberry.UNSET:
-        changes["token_env"] = _blank(given.access_token_env)
-    with runtime.storage.transaction() as tx:
-        if tx.get_shop(shop_pk) is None:
-            raise NotFoundError(f"shop {ids.encode('Shop', shop_pk)} does not exist")
-        if not changes:
-            return tx.get_shop(shop_pk)  # type: ignore[return-value]
-        return tx.update_shop(shop_pk, **changes)
+    changes: dict[str, Any] = {keyword: getattr(given, attribute) for attribute, keyword in UPDATABLE.items()
+                               if getattr(given, attribute) is not strawberry.UNSET}
+    return jobcontrol.update_shop(runtime, shop_pk, **changes)
 
 
 def _remove(runtime: Runtime, shop_pk: int) -> int:
-    with runtime.storage.transaction() as tx:
-        if tx.get_shop(shop_pk) is None:
-            raise NotFoundError(f"shop {ids.encode('Shop', shop_pk)} does not exist")
-        tx.remove_shop(shop_pk)
+    jobcontrol.remove_shop(runtime, shop_pk)
     return shop_pk
 
 

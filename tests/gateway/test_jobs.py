@@ -242,3 +242,37 @@ async def test_run_job_now_refuses_bad_windows(api: Api, window, field) -> None:
     assert payload["userErrors"][0]["field"] == field
     with api.runtime.storage.transaction() as tx:
         assert tx.latest_run(job.id) is None
+
+
+async def test_run_job_now_with_the_queue_down_records_a_failed_run(tmp_path, database_url: str) -> None:
+    # Redis is not listening: the run must not sit QUEUED until the scheduler declares it lost.
+    import httpx2
+
+    from core import Settings, TokenRole
+    from core.apitokens import issue_token
+    from core.plugins import make_plugin_manager
+    from core.queues import QueueBackend
+    from core.runtime import Runtime
+    from gateway.app import create_app
+    from tests.servers import free_port
+
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    runtime = Runtime.build(settings, pm=make_plugin_manager())
+    _, token = issue_token(runtime, name="admin", role=TokenRole.ADMIN)
+    _, job = new_shop(runtime, "alpha")
+    app = create_app(runtime, QueueBackend.from_settings(settings))
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.post("/graphql", headers={"Authorization": f"Bearer {token}"},
+                                     json={"query": RUN_NOW, "variables": {"id": job_gid(job)}})
+    body = response.json()
+    assert "errors" not in body, body
+    payload = body["data"]["runJobNow"]
+    assert payload["run"] is None
+    [error] = payload["userErrors"]
+    assert error["code"] == "UNAVAILABLE" and error["field"] is None
+    assert "could not be queued" in error["message"] and "FAILED" in error["message"]
+    with runtime.storage.transaction() as tx:
+        [run] = tx.list_runs(job.id, first=10).items
+    assert run.status is JobRunStatus.FAILED and run.finished_at is not None
+    assert "queue did not accept the run" in (run.error or "") and "ConnectionError" in (run.error or "")
+    runtime.close()

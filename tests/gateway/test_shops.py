@@ -127,3 +127,39 @@ async def test_remove_shop_deletes_it_with_its_orders(api: Api) -> None:
     assert wrong["userErrors"][0]["code"] == "INVALID"
     with api.runtime.storage.transaction() as tx:
         assert tx.count_orders(OrderQuery()) == 2
+
+
+def test_the_shop_controls_the_cli_shares_validate_in_core(api: Api) -> None:
+    """core.jobcontrol, called by the CLI as by the mutations: a token PostgreSQL could not store
+    (NUL) or an HTTP header could not carry is refused there, unquoted, and nothing is written."""
+    import pytest
+
+    from core import NewShop, NotFoundError, ValidationError, jobcontrol
+
+    for bad in ("shpat_nul_\x00_c0ffee", "shpat two words", "shpat_line\nbreak"):
+        with pytest.raises(ValidationError) as caught:
+            jobcontrol.add_shop(api.runtime, NewShop(name="cli", url="https://cli.myshopify.com", token=bad))
+        assert caught.value.field == "token" and bad not in str(caught.value)
+    shop, jobs = jobcontrol.add_shop(api.runtime, NewShop(name=" cli ", url=" https://cli.myshopify.com ",
+                                                          token=" shpat_ok ", token_env="  "))
+    assert (shop.name, shop.url, shop.has_token, shop.token_env, len(jobs)) == (
+        "cli", "https://cli.myshopify.com", True, None, 1)
+    assert credentials(api, shop.id).token == "shpat_ok"
+    with pytest.raises(ValidationError) as caught:
+        jobcontrol.update_shop(api.runtime, shop.id, token="shpat_\x00")
+    assert caught.value.field == "token"
+    with pytest.raises(ValidationError) as caught:
+        jobcontrol.update_shop(api.runtime, shop.id, api_version="latest")
+    assert caught.value.field == "api_version"
+    with pytest.raises(ValidationError) as caught:
+        jobcontrol.update_shop(api.runtime, shop.id, name="renamed")
+    assert caught.value.field == "name"
+    assert credentials(api, shop.id).token == "shpat_ok"
+    assert jobcontrol.update_shop(api.runtime, shop.id, token=None, token_env="CLI_TOKEN").token_env == "CLI_TOKEN"
+    with pytest.raises(NotFoundError):
+        jobcontrol.update_shop(api.runtime, 9999, url="https://x.myshopify.com")
+    jobcontrol.remove_shop(api.runtime, shop.id)
+    with pytest.raises(NotFoundError):
+        jobcontrol.remove_shop(api.runtime, shop.id)
+    with api.runtime.storage.read() as tx:
+        assert tx.list_shops() == []
