@@ -161,7 +161,7 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     orders, canceled, canceled_orders = stored_state(database_url)
     agrees = orders == n and canceled == expected and canceled_orders == truth.canceled_orders
     return {
-        "orders": n, "db": database_url.split(":", 1)[0], "wall": wall, "rate": n / wall, "points": points,
+        "orders": n, "db": database_url.split(":", 1)[0].split("+")[0], "wall": wall, "rate": n / wall, "points": points,
         "ceiling": ceiling, "requests": sim.stats.requests - before_requests,
         "throttled": sim.stats.throttled - before_throttled, "rss_mib": rss_kib / 1024,
         "agrees": agrees, "bulk_ops": len(sim.bulk.operations),

@@ -96,6 +96,11 @@ async def window_pages(
                 seen[order.source_id] = order.updated_at
                 orders.append(order)
         yield OrderPage(orders=tuple(orders), stats=stats)
+        if len(seen) > 4 * page_size and orders:
+            # Later pages hold only orders updated at or after this page's first: an older entry
+            # can no longer meet its own state again, so memory stays flat however big the window.
+            oldest = orders[0].updated_at
+            seen = {gid: at for gid, at in seen.items() if at >= oldest}
         next_cursor = _next_page(connection, client.shop, what)
         if next_cursor is None:
             return
