@@ -1,17 +1,20 @@
 """Per-request DataLoaders: every list of records a query touches is fetched in one batch.
 
-Each loader turns the keys collected during one tick of the event loop into one storage
-transaction in one worker thread. The StorageTx batch methods (``get_orders``,
-``items_for_orders``, ``cancellations_for_items``, ``get_items``) make those one statement each;
-jobs, runs and shops have no batch method in the storage contract, so their loaders make one
-small indexed lookup per distinct key, still in a single transaction (a page lists a handful of
-jobs and shops, never hundreds).
+Each loader turns the keys collected during one tick of the event loop into one read-only
+storage transaction in one worker thread, and each StorageTx batch method (``get_orders``,
+``items_for_orders``, ``get_jobs``, ``latest_runs``, ``get_watermarks``...) makes that one
+statement. Shops have no batch method: they are few, so several are read with one listing.
+
+Records a listing already read (a page's orders, their items and cancellations) are *known*:
+a loader answers them from memory without a thread or a transaction. Knowing them costs a dict
+update; priming the DataLoaders' caches instead would build a future per record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -30,63 +33,108 @@ ACTIVE = (JobRunStatus.QUEUED, JobRunStatus.RUNNING)
 
 
 class Loaders:
-    """The loaders of one request (or of one subscription tick)."""
+    """The loaders of one request (or of one subscription tick), each made on first use."""
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        batch = self._batch
-        self.orders: DataLoader[int, StoredOrder | None] = batch(lambda tx, ids: _lookup(tx.get_orders(ids), ids))
-        self.items: DataLoader[int, StoredItem | None] = batch(lambda tx, ids: _lookup(tx.get_items(ids), ids))
-        self.items_by_order: DataLoader[int, list[StoredItem]] = batch(
-            lambda tx, ids: _lists(tx.items_for_orders(ids), ids),
-            prime=lambda lists: self.items.prime_many({i.id: i for items in lists for i in items}))
-        self.cancellations_by_item: DataLoader[int, list[Cancellation]] = batch(
-            lambda tx, ids: _lists(tx.cancellations_for_items(ids), ids))
-        self.shops: DataLoader[int, Shop | None] = batch(_shops)
-        self.jobs: DataLoader[int, Job | None] = batch(lambda tx, ids: [tx.get_job(i) for i in ids])
-        self.jobs_by_shop: DataLoader[int, list[Job]] = batch(_jobs_by_shop)
-        self.runs: DataLoader[int, JobRun | None] = batch(lambda tx, ids: [tx.get_run(i) for i in ids])
-        self.latest_run: DataLoader[int, JobRun | None] = batch(lambda tx, ids: [tx.latest_run(i) for i in ids])
-        self.last_successful_run: DataLoader[int, JobRun | None] = batch(
-            lambda tx, ids: [tx.latest_run(i, status=JobRunStatus.SUCCEEDED) for i in ids])
-        self.current_run: DataLoader[int, JobRun | None] = batch(
-            lambda tx, ids: [current_run(tx.active_runs(i)) for i in ids])
-        self.watermark: DataLoader[int, datetime | None] = batch(lambda tx, ids: [tx.get_watermark(i) for i in ids])
-        self.queue_progress: DataLoader[int, dict[str, Any] | None] = DataLoader(self._queue_progress)
+        self._known_orders: dict[int, StoredOrder] = {}
+        self._known_items: dict[int, StoredItem] = {}
+        self._known_items_by_order: dict[int, list[StoredItem]] = {}
+        self._known_cancellations_by_item: dict[int, list[Cancellation]] = {}
 
-    def _batch(self, fetch: Callable[[StorageTx, list[Any]], Sequence[Any]],
-               prime: Callable[[Sequence[Any]], None] | None = None) -> DataLoader[Any, Any]:
+    @cached_property
+    def orders(self) -> DataLoader[int, StoredOrder | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.get_orders(ids), ids), self._known_orders)
+
+    @cached_property
+    def items(self) -> DataLoader[int, StoredItem | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.get_items(ids), ids), self._known_items)
+
+    @cached_property
+    def items_by_order(self) -> DataLoader[int, list[StoredItem]]:
+        def learn(lists: Sequence[list[StoredItem]]) -> None:
+            self._known_items.update((i.id, i) for items in lists for i in items)
+
+        return self._batch(lambda tx, ids: _lists(tx.items_for_orders(ids), ids), self._known_items_by_order,
+                           learn)
+
+    @cached_property
+    def cancellations_by_item(self) -> DataLoader[int, list[Cancellation]]:
+        return self._batch(lambda tx, ids: _lists(tx.cancellations_for_items(ids), ids),
+                           self._known_cancellations_by_item)
+
+    @cached_property
+    def shops(self) -> DataLoader[int, Shop | None]:
+        return self._batch(_shops)
+
+    @cached_property
+    def jobs(self) -> DataLoader[int, Job | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.get_jobs(ids), ids))
+
+    @cached_property
+    def jobs_by_shop(self) -> DataLoader[int, list[Job]]:
+        return self._batch(_jobs_by_shop)
+
+    @cached_property
+    def runs(self) -> DataLoader[int, JobRun | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.get_runs(ids), ids))
+
+    @cached_property
+    def latest_run(self) -> DataLoader[int, JobRun | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.latest_runs(ids), ids))
+
+    @cached_property
+    def last_successful_run(self) -> DataLoader[int, JobRun | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.latest_runs(ids, status=JobRunStatus.SUCCEEDED), ids))
+
+    @cached_property
+    def current_run(self) -> DataLoader[int, JobRun | None]:
+        return self._batch(lambda tx, ids: [current_run(runs) for runs in _lists(tx.active_runs_for_jobs(ids), ids)])
+
+    @cached_property
+    def watermark(self) -> DataLoader[int, datetime | None]:
+        return self._batch(lambda tx, ids: _lookup(tx.get_watermarks(ids), ids))
+
+    @cached_property
+    def queue_progress(self) -> DataLoader[int, dict[str, Any] | None]:
+        return DataLoader(self._queue_progress)
+
+    def _batch(self, fetch: Callable[[StorageTx, list[Any]], Sequence[Any]], known: dict[Any, Any] | None = None,
+               learn: Callable[[Sequence[Any]], None] | None = None) -> DataLoader[Any, Any]:
         async def load(keys: list[Any]) -> Sequence[Any]:
-            values = await self._context.read(lambda tx: fetch(tx, list(keys)))
-            if prime is not None:
-                prime(values)
-            return values
+            missing = [k for k in keys if k not in known] if known else list(keys)
+            if not missing:
+                return [known[k] for k in keys]  # type: ignore[index]
+            values = await self._context.read(lambda tx: fetch(tx, missing))
+            if learn is not None:
+                learn(values)
+            if len(missing) == len(keys):
+                return values
+            fetched = dict(zip(missing, values, strict=True))
+            return [fetched[k] if k in fetched else known[k] for k in keys]  # type: ignore[index]
 
         return DataLoader(load)
 
     def remember_orders(self, records: Sequence[StoredOrder],
                         items: dict[int, list[StoredItem]] | None = None,
                         cancellations: dict[int, list[Cancellation]] | None = None) -> list[Order]:
-        """Orders a listing read, with the items and cancellations it prefetched: primed here so
-        no child field looks them up again, and returned as API objects carrying them."""
+        """Orders a listing read, with the items and cancellations it prefetched: known from now
+        on, so no child field looks them up again, and returned as API objects carrying them."""
         from .orders.types import ItemCancellation, Order, OrderItem
 
-        self.orders.prime_many({r.id: r for r in records})
+        self._known_orders.update((r.id, r) for r in records)
         if items is None:
             return [Order.from_record(r) for r in records]
-        self.items_by_order.prime_many({r.id: items.get(r.id, []) for r in records})
-        self.items.prime_many({i.id: i for found in items.values() for i in found})
-        if cancellations is not None:
-            self.cancellations_by_item.prime_many(
-                {i.id: cancellations.get(i.id, []) for found in items.values() for i in found})
-
-        def item(record: StoredItem) -> OrderItem:
-            if cancellations is None:
-                return OrderItem.from_record(record)
-            return OrderItem.from_record(
-                record, [ItemCancellation.from_record(c) for c in cancellations.get(record.id, [])])
-
-        return [Order.from_record(r, [item(i) for i in items.get(r.id, [])]) for r in records]
+        self._known_items_by_order.update((r.id, items.get(r.id, [])) for r in records)
+        self._known_items.update((i.id, i) for found in items.values() for i in found)
+        if cancellations is None:
+            return [Order.from_record(r, [OrderItem.from_record(i) for i in items.get(r.id, [])]) for r in records]
+        self._known_cancellations_by_item.update(
+            (i.id, cancellations.get(i.id, [])) for found in items.values() for i in found)
+        return [Order.from_record(r, [OrderItem.from_record(i, [ItemCancellation.from_record(c)
+                                                                for c in cancellations.get(i.id, [])])
+                                      for i in items.get(r.id, [])])
+                for r in records]  # fmt: skip
 
     async def _queue_progress(self, run_ids: list[int]) -> list[dict[str, Any] | None]:
         queue = self._context.queue

@@ -14,6 +14,7 @@ from core import OrderStatus as CoreOrderStatus
 
 from .. import ids
 from ..context import Info
+from ..execution import prefetched
 from ..pagination import PageInfo
 from ..system.types import Node
 
@@ -58,27 +59,30 @@ class Order(Node):
     pk: strawberry.Private[int]
     prefetched_items: strawberry.Private[list[OrderItem] | None] = None
     """Set by a listing that read the page's items with the page (see gateway.selection)."""
+    prefetched_canceled_quantity: strawberry.Private[int | None] = None
 
     @classmethod
     def from_record(cls, r: StoredOrder, items: list[OrderItem] | None = None) -> Order:
         return cls(id=strawberry.ID(ids.encode("Order", r.id)), shop=r.shop, shopify_id=strawberry.ID(r.source_id),
                    name=r.name, status=r.status, created_at=r.created_at, updated_at=r.updated_at,
                    cancelled_at=r.cancelled_at, cancel_reason=r.cancel_reason, synced_at=r.synced_at, pk=r.id,
-                   prefetched_items=items)
+                   prefetched_items=items,
+                   prefetched_canceled_quantity=sum(i.canceled_quantity for i in items) if items is not None else None)
 
-    # Resolvers below are plain functions that return either the prefetched value at once or an
-    # awaitable (graphql-core awaits it): a page of 50 orders then creates no coroutine per order.
+    # The executor reads a prefetched value straight from its attribute (gateway.execution);
+    # these resolvers run only when nothing was prefetched. They return an awaitable instead of
+    # being coroutines, so a prefetched value never costs a coroutine.
 
-    @strawberry.field
+    @strawberry.field(metadata=prefetched("prefetched_items"))
     def items(self, info: Info) -> list[OrderItem]:
         if self.prefetched_items is not None:
             return self.prefetched_items
         return self._load_items(info)  # type: ignore[return-value]
 
-    @strawberry.field(description="Canceled units over all items.")
+    @strawberry.field(description="Canceled units over all items.", metadata=prefetched("prefetched_canceled_quantity"))
     def canceled_quantity(self, info: Info) -> int:
-        if self.prefetched_items is not None:
-            return sum(i.canceled_quantity for i in self.prefetched_items)
+        if self.prefetched_canceled_quantity is not None:
+            return self.prefetched_canceled_quantity
         return self._load_canceled_quantity(info)  # type: ignore[return-value]
 
     async def _load_items(self, info: Info) -> list[OrderItem]:
@@ -109,7 +113,8 @@ class OrderItem(Node):
                    canceled_quantity=r.canceled_quantity, status=r.status, pk=r.id, order_pk=r.order_id,
                    prefetched_cancellations=cancellations)
 
-    @strawberry.field(description="Each time more units were found canceled, oldest first.")
+    @strawberry.field(description="Each time more units were found canceled, oldest first.",
+                      metadata=prefetched("prefetched_cancellations"))
     def cancellations(self, info: Info) -> list[ItemCancellation]:
         if self.prefetched_cancellations is not None:
             return self.prefetched_cancellations

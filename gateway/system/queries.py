@@ -28,7 +28,7 @@ async def resolve_node(info: Info, gid: str) -> Node | None:
         item = await loaders.items.load(pk)
         return OrderItem.from_record(item) if item else None
     if type_name == "ItemCancellation":
-        cancellation = await info.context.read(lambda tx: _find_cancellation(tx, pk))
+        cancellation = await info.context.read(lambda tx: tx.get_cancellations([pk]).get(pk))
         return ItemCancellation.from_record(cancellation) if cancellation else None
     if type_name == "Job":
         job = await loaders.jobs.load(pk)
@@ -41,26 +41,9 @@ async def resolve_node(info: Info, gid: str) -> Node | None:
         return Shop.from_record(shop) if shop else None
     if type_name == "ApiToken":
         require_admin(info.context)
-        tokens = await info.context.read(lambda tx: tx.list_api_tokens())
-        return next((ApiToken.from_record(t) for t in tokens if t.id == pk), None)
+        token = await info.context.read(lambda tx: tx.get_api_token(pk))
+        return ApiToken.from_record(token) if token is not None else None
     raise AssertionError(type_name)  # ids.decode admits only the types above
-
-
-def _find_cancellation(tx, pk: int):  # type: ignore[no-untyped-def]
-    """The storage contract has no lookup of one history row by id: use the storage's if it has
-    one, else walk the history (oldest first) until the row turns up."""
-    direct = getattr(tx, "get_cancellations", None)
-    if callable(direct):
-        return direct([pk]).get(pk)
-    after = None
-    while True:
-        page = tx.list_cancellations(first=500, after=after)
-        for cancellation in page.items:
-            if cancellation.id == pk:
-                return cancellation
-        if not page.has_next or not page.cursors:
-            return None
-        after = page.cursors[-1]
 
 
 @strawberry.type
