@@ -52,7 +52,11 @@ LEAF = 0
 VALUE = 1
 
 Plan = tuple[Any, ...]
-"""``(LEAF, attribute, coerce, nullable)`` or ``(VALUE, attribute, field)``."""
+"""``(LEAF, attribute, coerce, nullable, passes)`` or ``(VALUE, attribute, field)``; ``passes`` is the
+Python type the leaf type returns as it is (str for String and ID, int for Int within 32 bits,
+bool for Boolean), or None."""
+
+PASSES = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLInt): int, id(GraphQLBoolean): bool}
 
 
 def prefetched(attribute: str) -> dict[str, str]:
@@ -93,7 +97,8 @@ def _plan(type_name: str, field_name: str, field: GraphQLField) -> Plan | None:
         return None
     inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     if is_leaf_type(inner):
-        return (LEAF, definition.python_name, _output_coercion(inner), not isinstance(field.type, GraphQLNonNull))
+        return (LEAF, definition.python_name, _output_coercion(inner), not isinstance(field.type, GraphQLNonNull),
+                PASSES.get(id(inner)))
     return (VALUE, definition.python_name, field)
 
 
@@ -118,6 +123,8 @@ def _output_coercion(leaf: Any) -> Callable[[Any], Any]:
 class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
     plans: dict[tuple[str, str], Plan] = {}
     """Set per schema by :func:`execution_context_for`."""
+    may_stream = True
+    """Whether the schema has ``@stream`` (if not, no list needs graphql-core's stream check)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,6 +156,10 @@ class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list, plan in self._steps_for(parent_type, grouped_field_set):
                 if plan is not None and plan[0] is LEAF:
                     value = getattr(source_value, plan[1], Undefined)
+                    passes = type(value)
+                    if passes is plan[4] and (passes is not int or GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT):
+                        results[response_name] = value  # what the leaf type's coercion would return
+                        continue
                     if value is None:
                         if plan[3]:
                             results[response_name] = None
@@ -218,7 +229,7 @@ class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if (not self._short_path or position_context is not None or type(result) not in (list, tuple)
                 or not isinstance(object_type, GraphQLObjectType)
-                or self.get_stream_usage(field_details_list, path) is not None):
+                or (self.may_stream and self.get_stream_usage(field_details_list, path) is not None)):
             return super().complete_list_value(return_type, field_details_list, info, path, result,
                                                position_context)
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
@@ -284,4 +295,6 @@ class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 def execution_context_for(schema: GraphQLSchema) -> type[ShortPathExecutionContext]:
-    return type("GatewayExecutionContext", (ShortPathExecutionContext,), {"plans": field_plans(schema)})
+    may_stream = any(directive.name == "stream" for directive in schema.directives)
+    return type("GatewayExecutionContext", (ShortPathExecutionContext,),
+                {"plans": field_plans(schema), "may_stream": may_stream})

@@ -59,13 +59,15 @@ class OrderQueries:
         paths = selected_paths(info)
         want_items = under_nodes(paths, "items") or under_nodes(paths, "canceledQuantity")
         want_cancellations = under_nodes(paths, "items", "cancellations")
+        want_count = ("totalCount",) in paths
+        want_edges = ("edges",) in paths
 
         def read(tx: StorageTx):  # type: ignore[no-untyped-def]
             shop_id = None
             if shop_name is not None:
                 shop = tx.get_shop_by_name(shop_name)
                 if shop is None:
-                    return None, None, (None, None)
+                    return None, None, (None, None), None
                 shop_id = shop.id
             query = OrderQuery(
                 shop_id=shop_id, status=opt(given.status), has_canceled_items=opt(given.has_canceled_items),
@@ -79,21 +81,25 @@ class OrderQueries:
                 if position is None:
                     raise
                 raise storage_cursor_error(exc) from None
-            return query, page, prefetch(tx, page.items, items=want_items, cancellations=want_cancellations)
+            children = prefetch(tx, page.items, items=want_items, cancellations=want_cancellations)
+            return query, page, children, tx.count_orders(query) if want_count else None
 
-        query, page, children = await info.context.read(read)
+        query, page, children, count = await info.context.read(read)
         if page is None:
             return OrderConnection(edges=[], nodes=[], page_info=PageInfo(has_next_page=False, has_previous_page=False,
                                    start_cursor=None, end_cursor=None), query=None)
         nodes = info.context.loaders.remember_orders(page.items, *children)
-        cursors = [encode_cursor(scope, c) for c in page.cursors]
+        # Edges (a cursor each) only when asked for; pageInfo needs the first and last cursor.
+        edges = ([OrderEdge(cursor=encode_cursor(scope, c), node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+                 if want_edges else [])
         return OrderConnection(
-            edges=[OrderEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+            edges=edges,
             nodes=nodes,
             page_info=PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous or after is not None,
-                               start_cursor=cursors[0] if cursors else None,
-                               end_cursor=cursors[-1] if cursors else None),
+                               start_cursor=encode_cursor(scope, page.cursors[0]) if page.cursors else None,
+                               end_cursor=encode_cursor(scope, page.cursors[-1]) if page.cursors else None),
             query=query,
+            counted=count,
         )
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="An order by its gateway id.")

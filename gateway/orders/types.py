@@ -196,9 +196,16 @@ class OrderConnection:
     nodes: list[Order]
     page_info: PageInfo
     query: strawberry.Private[OrderQuery | None]
+    counted: strawberry.Private[int | None] = None
+    """Counted with the page, in the same read, when the document selects totalCount."""
 
-    @strawberry.field(description="Orders matching the filter, over all pages.")
-    async def total_count(self, info: Info) -> int:
+    @strawberry.field(description="Orders matching the filter, over all pages.", metadata=prefetched("counted"))
+    def total_count(self, info: Info) -> int:
+        if self.counted is not None:
+            return self.counted
+        return self._count(info)  # type: ignore[return-value]
+
+    async def _count(self, info: Info) -> int:
         query = self.query
         if query is None:
             return 0
