@@ -1,12 +1,8 @@
 """The Shopify Admin GraphQL client: authentication, pacing, retries and error classification.
 
-One :class:`ShopifyClient` talks to one shop over one httpx2 ``AsyncClient``: it POSTs the text of
-an operation of ``queries/`` with its variables and decodes the reply with orjson. (It used gql;
-the source only ever sends its own fixed documents, so gql's document handling and graphql-core's
-import cost start-up time and CPU on every page without doing anything for us: the run command
-now starts about 0.2 s sooner and spends less per page; see docs/benchmarks.md.) Every reply's
-``extensions.cost`` feeds the shop's :class:`~plugins.shopify.pacing.CostPacer` and the caller's
-``FetchStats``.
+One :class:`ShopifyClient` talks to one shop through one gql ``Client`` over
+``HTTPXAsyncTransport`` (httpx2). Every reply's ``extensions.cost`` feeds the shop's
+:class:`~plugins.shopify.pacing.CostPacer` and the caller's ``FetchStats``.
 
 What can go wrong, and what happens (research/shopify-api.md §C):
 
@@ -36,6 +32,17 @@ from typing import Any
 import anyio
 import httpx2
 import orjson
+from gql import Client, GraphQLRequest
+from gql.client import AsyncClientSession
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXAsyncTransport
+from graphql import OperationDefinitionNode, parse
 
 from core import (
     ConfigurationError,
@@ -185,15 +192,27 @@ class ShopifyClient:
         self.sleep = sleep
         """Awaitable sleep for waits that are not backoffs (bulk polling)."""
         self._rng = rng or random.Random()
-        self._http: httpx2.AsyncClient | None = None
+        self._documents: dict[str, GraphQLRequest] = {}
+        http_options: dict[str, Any] = {
+            "headers": {"X-Shopify-Access-Token": token, "Accept": "application/json"},
+            "timeout": timeout,
+            "event_hooks": {"response": [raise_for_status]},
+        }
+        if transport is not None:
+            http_options["transport"] = transport
+        self._gql = Client(
+            transport=HTTPXAsyncTransport(url=self.endpoint, json_deserialize=orjson.loads, **http_options),
+            execute_timeout=timeout,  # the transport timeouts do not cover in-process (ASGI) apps
+        )
+        self._session: AsyncClientSession | None = None
 
     def __repr__(self) -> str:
         return f"ShopifyClient(shop={self.shop!r}, endpoint={self.endpoint!r})"
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.aclose()
+        if self._session is not None:
+            self._session = None
+            await self._gql.close_async()
 
     async def execute(
         self,
@@ -214,15 +233,15 @@ class ShopifyClient:
             QueryTooExpensive: shrink the query and call again.
             SourceAuthError, ConfigurationError, SourceDataError, SourceUnavailable.
         """
-        text, name = queries.document(operation)
-        body = orjson.dumps({"query": text, "operationName": name, "variables": dict(variables or {})})
+        document = self._document(operation)
+        request = GraphQLRequest(document, variable_values=dict(variables or {}), operation_name=document.operation_name)
         attempt = 0
         while True:
             attempt += 1
             stats.requests += 1
             await self.pacer.acquire(requested)
             try:
-                return await self._attempt(body, stats)
+                return await self._attempt(request, stats, requested)
             except QueryTooExpensive as refused:
                 self.pacer.release(requested)
                 stats.throttled += refused.throttled
@@ -254,51 +273,44 @@ class ShopifyClient:
 
     # --- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, body: bytes, stats: FetchStats) -> Reply:
-        http = self._client()
+    async def _attempt(self, request: GraphQLRequest, stats: FetchStats, requested: float) -> Reply:
+        session = await self._connect()
         try:
-            # The transport timeouts do not cover in-process (ASGI) apps: bound the whole request.
-            with anyio.fail_after(self.timeout):
-                response = await http.post(self.endpoint, content=body)
-        except HttpStatus as reply:
-            raise self._classify_status(reply) from None
-        except (httpx2.TimeoutException, TimeoutError):
-            raise _Retry("the request timed out") from None
-        except httpx2.TransportError as exc:
-            raise _Retry(f"connection failed ({describe(exc)})") from None
-        except httpx2.HTTPError as exc:
+            result = await session.execute(request, get_execution_result=True)
+        except TransportQueryError as exc:
+            self._record_cost(exc.extensions, stats)
+            raise self._classify_graphql_errors(exc.errors, exc.extensions, exc.data) from None
+        except TransportConnectionFailed as exc:
+            cause = exc.__cause__
+            if isinstance(cause, HttpStatus):
+                raise self._classify_status(cause) from None
+            raise _Retry(f"connection failed ({describe(cause or exc)})") from None
+        except TransportProtocolError:
+            raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)") from None
+        except TransportServerError as exc:  # only if a status slipped past the hook
+            raise _Retry(f"HTTP {exc.code}") from None
+        except TransportError as exc:
             raise _Retry(f"transport error ({describe(exc)})") from None
-        try:
-            result = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            result = None
-        if not isinstance(result, dict) or not ("data" in result or "errors" in result):
-            raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)")
-        extensions = result.get("extensions")
-        if result.get("errors"):
-            self._record_cost(extensions, stats)
-            raise self._classify_graphql_errors(result["errors"], extensions, result.get("data"))
-        requested_cost, actual_cost = self._record_cost(extensions, stats)
-        data = result.get("data")
-        if not isinstance(data, dict):
+        except TimeoutError:
+            raise _Retry("the request timed out") from None
+        requested_cost, actual_cost = self._record_cost(result.extensions, stats)
+        if not isinstance(result.data, dict):
             raise _Retry("the reply had no data object")
-        return Reply(data, requested_cost, actual_cost, extensions if isinstance(extensions, dict) else {})
+        extensions = result.extensions if isinstance(result.extensions, dict) else {}
+        return Reply(result.data, requested_cost, actual_cost, extensions)
 
-    def _client(self) -> httpx2.AsyncClient:
-        if self._http is None:
-            options: dict[str, Any] = {
-                "headers": {
-                    "X-Shopify-Access-Token": self._token,
-                    "Accept": "application/json",
-                    "Content-Type": "application/json",
-                },
-                "timeout": self.timeout,
-                "event_hooks": {"response": [raise_for_status]},
-            }
-            if self.transport is not None:
-                options["transport"] = self.transport
-            self._http = httpx2.AsyncClient(**options)
-        return self._http
+    async def _connect(self) -> AsyncClientSession:
+        if self._session is None:
+            self._session = await self._gql.connect_async()
+        return self._session
+
+    def _document(self, operation: str) -> GraphQLRequest:
+        document = self._documents.get(operation)
+        if document is None:
+            parsed = parse(queries.load(operation))
+            (name,) = [d.name.value for d in parsed.definitions if isinstance(d, OperationDefinitionNode) and d.name]
+            document = self._documents[operation] = GraphQLRequest(parsed, operation_name=name)
+        return document
 
     def _record_cost(self, extensions: Any, stats: FetchStats) -> tuple[float | None, float | None]:
         cost = extensions.get("cost") if isinstance(extensions, dict) else None

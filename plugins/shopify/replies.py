@@ -1,8 +1,8 @@
 """Reading Shopify's replies below the GraphQL layer: HTTP statuses, error entries, numbers.
 
-Every non-2xx reply is raised from an httpx response hook as :class:`HttpStatus`, before the
-client decodes the body, so it classifies by status whatever the body says (Shopify's 401 body
-is JSON with an ``errors`` string, which would otherwise read as a GraphQL error).
+Every non-2xx reply is raised from an httpx response hook as :class:`HttpStatus`, before gql
+looks at the body, so the client classifies by status whatever the body says (Shopify's 401
+body is JSON with an ``errors`` string, which gql would otherwise report as a GraphQL error).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import httpx2
 
 
 class HttpStatus(Exception):
-    """A non-2xx reply, raised from the response hook before the client decodes the body."""
+    """A non-2xx reply, raised from the response hook before gql reads the body."""
 
     def __init__(self, status: int, headers: httpx2.Headers, body: bytes) -> None:
         super().__init__(f"HTTP {status}")
