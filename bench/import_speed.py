@@ -37,9 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import uvicorn  # noqa: E402
+import uvicorn
 
-from plugins.shopify.simulator import ShopSimulator  # noqa: E402
+from plugins.shopify.simulator import ShopSimulator
 
 TOKEN = "shpat_bench_0123456789abcdef"
 DEFAULT_BULK_SPEED = 5_000.0

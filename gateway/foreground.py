@@ -7,7 +7,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from core.jobcontrol import find_shop
 from core.models import JobRun, JobRunStatus, RunTrigger
@@ -50,7 +56,7 @@ def _count_orders(runtime: Runtime, shop_name: str, window: object) -> int | Non
     async def counted() -> int | None:
         try:
             return await count(window) if count is not None else None
-        except Exception as exc:  # only the bar's total is lost; the run reports real failures
+        except Exception as exc:  # noqa: BLE001 - only the bar's total is lost; the run reports real failures
             log.warning("could not count the backfill window's orders: %s", exc)
             return None
         finally:

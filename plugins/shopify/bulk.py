@@ -39,7 +39,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 import orjson
 
-from core import FetchStats, OrderPage, SourceAuthError, SourceDataError, SourceOrder, Window
+from core import (
+    FetchStats,
+    OrderPage,
+    SourceAuthError,
+    SourceDataError,
+    SourceOrder,
+    Window,
+)
 
 from . import queries
 from .client import ShopifyClient
@@ -211,7 +218,7 @@ async def cancel_bulk(client: ShopifyClient, operation: str, stats: FetchStats, 
     try:
         await client.execute(queries.BULK_CANCEL, {"id": operation}, stats=stats, requested=RUN_ESTIMATE,
                              what=f"canceling the bulk query of {describe_window(window)}")
-    except Exception as exc:  # it ends by itself at Shopify; only the shop's bulk slot stays taken a while
+    except Exception as exc:  # noqa: BLE001 - it ends by itself at Shopify; only the shop's bulk slot stays taken a while
         log.warning("Shopify shop %s: could not cancel bulk operation %s: %s", client.shop, operation, exc)
 
 
@@ -318,38 +325,45 @@ class _Reader:
         batch: list[SourceOrder] = []
         current: dict[str, Any] | None = None
         lines: list[Any] = []
-        async with httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http:
-            async with http.stream("GET", self.url) as response:
-                if response.status_code != 200:
-                    raise _BadStatus(f"HTTP {response.status_code}")
-                pending = b""
-                async for chunk in response.aiter_bytes():
-                    rows = (pending + chunk).split(b"\n")
-                    pending = rows.pop()
-                    for raw in rows:
-                        if not raw:
-                            continue
+        async with (
+            httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http,
+            http.stream("GET", self.url) as response,
+        ):
+            if response.status_code != 200:
+                raise _BadStatus(f"HTTP {response.status_code}")
+            pending = b""
+            async for chunk in response.aiter_bytes():
+                rows = (pending + chunk).split(b"\n")
+                pending = rows.pop()
+                for raw in rows:
+                    if not raw:
+                        continue
+                    try:
                         row = orjson.loads(raw)
-                        parent = row.get("__parentId")
-                        if parent is None:
-                            if current is not None:
-                                if skip:
-                                    skip -= 1
-                                elif self._wanted(current):
-                                    batch.append(self._order(current, lines))
-                            current, lines = row, []
-                            if len(batch) >= self.options.page_orders:
-                                yield tuple(batch)
-                                batch = []
-                        elif current is None or parent != current.get("id"):
-                            raise SourceDataError(
-                                f"Shopify shop {self.client.shop} sent a bulk row of {parent} away from its order "
-                                f"while {self.what} (the result is not grouped)"
-                            )
-                        else:
-                            lines.append(row)
-                if pending.strip() and not self.partial:
-                    raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
+                    except orjson.JSONDecodeError:
+                        raise SourceDataError(
+                            f"Shopify shop {self.client.shop} sent an unreadable bulk row while {self.what}"
+                        ) from None
+                    parent = row.get("__parentId") if isinstance(row, dict) else None
+                    if parent is None:
+                        if current is not None:
+                            if skip:
+                                skip -= 1
+                            elif self._wanted(current):
+                                batch.append(self._order(current, lines))
+                        current, lines = row, []
+                        if len(batch) >= self.options.page_orders:
+                            yield tuple(batch)
+                            batch = []
+                    elif current is None or parent != current.get("id"):
+                        raise SourceDataError(
+                            f"Shopify shop {self.client.shop} sent a bulk row of {parent} away from its order "
+                            f"while {self.what} (the result is not grouped)"
+                        )
+                    else:
+                        lines.append(row)
+            if pending.strip() and not self.partial:
+                raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
         # The last order is complete only in a complete file.
         if current is not None and not self.partial:
             if skip:

@@ -280,7 +280,9 @@ class ShopifySource:
                 yield page
             return
         except BulkUnavailable as unavailable:
-            rest = Window(unavailable.resume_from, window.end) if unavailable.resume_from else window
+            rest = _rest_of(window, unavailable.resume_from)
+            if rest is None:
+                return
             log.warning("Shopify shop %s: %s; paging %s on", self.client.shop, unavailable.reason,
                         describe_window(rest))
         async for page in window_pages(self.client, rest, page_size=size):
@@ -293,14 +295,12 @@ class ShopifySource:
                 yield page
             return
         except BulkUnavailable as unavailable:
-            resume = unavailable.resume_from
-            if resume is not None and resume > window.start:
-                if resume >= window.end:
-                    return
-                window = Window(resume, window.end)
+            rest = _rest_of(window, unavailable.resume_from)
+            if rest is None:
+                return
             log.warning("Shopify shop %s: %s; paging %s instead", self.client.shop, unavailable.reason,
-                        describe_window(window))
-        async for page in window_pages(self.client, window, page_size=size):
+                        describe_window(rest))
+        async for page in window_pages(self.client, rest, page_size=size):
             yield page
 
     def _count_limit(self) -> int:
@@ -394,6 +394,15 @@ def _connection_info(data: dict[str, Any], client: ShopifyClient) -> ConnectionI
         api_version=client.api_version,
         scopes=tuple(s["handle"] for s in scopes),
     )
+
+
+def _rest_of(window: Window, resume_from: datetime | None) -> Window | None:
+    """What is left of ``window`` to page from ``resume_from`` on (inclusive); None if nothing."""
+    if resume_from is None or resume_from <= window.start:
+        return window
+    if resume_from >= window.end:
+        return None
+    return Window(resume_from, window.end)
 
 
 def _utc_now() -> datetime:

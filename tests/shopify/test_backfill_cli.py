@@ -31,7 +31,7 @@ def served() -> Iterator[tuple[ShopSimulator, str]]:
 
 def gateway(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def test_backfill_reads_the_window_in_bulk_and_stores_it_exactly(served: tuple[ShopSimulator, str],

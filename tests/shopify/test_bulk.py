@@ -20,12 +20,26 @@ import pytest
 from core import OrderPage, Settings, ShopCredentials, SourceAuthError, Window
 from plugins.shopify.bulk import bulk_query_text, result_url
 from plugins.shopify.simulator import ShopSimulator, SimClock
-from plugins.shopify.source import BULK_THRESHOLDS, ShopifySource, ShopifySourceFactory, default_bulk_threshold
+from plugins.shopify.source import (
+    BULK_THRESHOLDS,
+    ShopifySource,
+    ShopifySourceFactory,
+    default_bulk_threshold,
+)
 
 from ..servers import serving
 from .conftest import TOKEN
 from .fakes import FakeTime
-from .test_simulated_shop import DOMAIN, T0, WINDOW, canceled_units, orders_of, shop_record, snapshot, truth
+from .test_simulated_shop import (
+    DOMAIN,
+    T0,
+    WINDOW,
+    canceled_units,
+    orders_of,
+    shop_record,
+    snapshot,
+    truth,
+)
 
 BULK_SPEED = 2_000.0  # objects per second of the simulated bulk operations (on the fake clock)
 
