@@ -17,6 +17,9 @@ from core import ValidationError
 CursorKind = Literal["datetime", "int", "str"]
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_cursor(value: Any, row_id: int) -> str:
     if type(value) is datetime and type(row_id) is int:
         # A listing encodes one cursor per row: spell out what json.dumps would write for this
@@ -26,7 +29,8 @@ def encode_cursor(value: Any, row_id: int) -> str:
         if isinstance(value, datetime):
             value = value.isoformat()
         raw = json.dumps([value, row_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode, without its two extra calls
+    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def decode_cursor(cursor: str, kind: CursorKind, *, field: str = "after") -> tuple[Any, int]:
