@@ -92,7 +92,7 @@ def serve(
     from core.queues import QueueBackend
     from core.scheduler import SchedulerThread
 
-    from .app import create_app
+    from .app import create_app, settle_heap_for_serving
 
     runtime = _runtime()
     queue = QueueBackend.from_settings(runtime.settings)
@@ -105,8 +105,10 @@ def serve(
     ticker = SchedulerThread(runtime, queue.enqueue_run) if scheduler or queue.embedded else None
     if ticker:
         ticker.start()
+    api = create_app(runtime, queue)
+    settle_heap_for_serving()
     try:
-        uvicorn.run(create_app(runtime, queue), host=host or runtime.settings.host,
+        uvicorn.run(api, host=host or runtime.settings.host,
                     port=port if port is not None else runtime.settings.port,
                     log_level=runtime.settings.log_level.lower())
     except KeyboardInterrupt:
