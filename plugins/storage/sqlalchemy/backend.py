@@ -239,7 +239,7 @@ def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we send BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        if not in_memory and not read_only:
+        if not in_memory:  # persistent in the file, but a reader may be the first to open it
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
