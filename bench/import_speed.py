@@ -4,7 +4,8 @@ For each size, a fresh simulated shop (Standard plan: 2,000 points, 100 points/s
 N orders updated in the last day and served by uvicorn on a real local socket (in a thread of
 this process); a fresh SQLite database gets the shop (``sync-gateway shops add``, not timed);
 then the command ``python -m gateway run canceled-items --shop bench`` runs as a subprocess and
-is timed from spawn to exit, start-up included. Printed per run: wall time, orders per second,
+is timed from spawn to exit, start-up included. Printed per run: wall time, the command's CPU
+time (user + system: less disturbed by other work on a shared machine), orders per second,
 points spent against the ceiling (bucket + restore rate x wall time), throttled replies, the
 command's peak RSS (``wait4`` rusage of that one child), and whether the store agrees with the
 simulator's ground truth (every order stored, canceled units per line, canceled orders).
@@ -82,13 +83,13 @@ started = time.perf_counter()
 proc = subprocess.Popen(sys.argv[1:])
 _, status, usage = os.wait4(proc.pid, 0)
 wall = time.perf_counter() - started
-sys.stderr.write(f"\\nLAUNCHER {usage.ru_maxrss} {wall}\\n")
+sys.stderr.write(f"\\nLAUNCHER {usage.ru_maxrss} {wall} {usage.ru_utime + usage.ru_stime}\\n")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def command(*args: str, env: dict[str, str], profile: str | None = None) -> tuple[float, int, str]:
-    """Run ``python -m gateway *args``; return wall seconds, peak RSS in KiB and the output.
+def command(*args: str, env: dict[str, str], profile: str | None = None) -> tuple[float, float, int, str]:
+    """Run ``python -m gateway *args``; return wall and CPU seconds, peak RSS in KiB and the output.
 
     With ``profile``, the command runs under pyinstrument, which writes its report there."""
     runner = [sys.executable, "-m", "gateway"]
@@ -99,8 +100,8 @@ def command(*args: str, env: dict[str, str], profile: str | None = None) -> tupl
     text, _, measured = proc.stdout.decode("utf-8", "replace").rpartition("LAUNCHER ")
     if proc.returncode != 0 or not measured:
         raise RuntimeError(f"`{' '.join(args)}` exited {proc.returncode}:\n{text}{measured}")
-    rss, wall = measured.split()
-    return float(wall), int(rss), text
+    rss, wall, cpu = measured.split()
+    return float(wall), float(cpu), int(rss), text
 
 
 def warm_up(url: str) -> None:
@@ -159,11 +160,11 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200", **extra_env})
     with serve(sim) as url:
-        command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)
+        command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)  # not timed
         warm_up(url)
         before_points, before_throttled, before_requests = (sim.stats.points_spent, sim.stats.throttled,
                                                             sim.stats.requests)
-        wall, rss_kib, output = command("run", "canceled-items", "--shop", "bench", env=env, profile=profile)
+        wall, cpu, rss_kib, output = command("run", "canceled-items", "--shop", "bench", env=env, profile=profile)
     if verbose:
         print(output.strip())
     points = sim.stats.points_spent - before_points
@@ -171,7 +172,7 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     orders, canceled, canceled_orders = stored_state(database_url)
     agrees = orders == n and canceled == expected and canceled_orders == truth.canceled_orders
     return {
-        "orders": n, "db": database_url.split(":", 1)[0].split("+")[0], "wall": wall, "rate": n / wall, "points": points,
+        "orders": n, "db": database_url.split(":", 1)[0].split("+")[0], "wall": wall, "cpu": cpu, "rate": n / wall, "points": points,
         "ceiling": ceiling, "requests": sim.stats.requests - before_requests,
         "throttled": sim.stats.throttled - before_throttled, "rss_mib": rss_kib / 1024,
         "agrees": agrees, "bulk_ops": len(sim.bulk.operations),
@@ -195,7 +196,7 @@ def main() -> None:
     extra_env = dict(item.split("=", 1) for item in args.env)
     print(f"plan {args.plan}; simulated bulk speed {args.bulk_objects_per_second:,.0f} objects/s; "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"{'orders':>8} {'db':<10} {'wall s':>7} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
+    print(f"{'orders':>8} {'db':<10} {'wall s':>7} {'cpu s':>6} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
           f"{'requests':>8} {'throttled':>9} {'bulk':>4} {'peak MiB':>8}  store vs truth")
     for n in sizes:
         for _ in range(args.repeat):
@@ -203,7 +204,7 @@ def main() -> None:
                 for url in urls:
                     r = bench_once(n, url, plan=args.plan, bulk_speed=args.bulk_objects_per_second,
                                    extra_env=extra_env, verbose=args.verbose, profile=args.profile)
-                    print(f"{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
+                    print(f"{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['cpu']:>6.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
                           f"{r['ceiling']:>8,.0f} {r['requests']:>8,} {r['throttled']:>9,} {r['bulk_ops']:>4} "
                           f"{r['rss_mib']:>8.0f}  {'exact' if r['agrees'] else 'DIFFERS ' + str(r['detail'])}",
                           flush=True)
