@@ -2,9 +2,9 @@
 
 An operation file holds one named operation; the fragments it spreads live in
 ``fragments.graphql`` and are appended on load, only those it uses (GraphQL rejects unused
-fragments). Assembly is textual (these are our own, simple files), so the run path does not
-import graphql-core; ``tests/shopify/test_queries.py`` validates every loaded document against the
-real Admin API schemas with graphql-core.
+fragments). Assembly is textual (these are our own, simple files), and the text is also what a
+bulk operation is sent; ``tests/shopify/test_queries.py`` validates every loaded document against
+the real Admin API schemas with graphql-core.
 """
 
 from __future__ import annotations
@@ -68,17 +68,6 @@ def load(name: str) -> str:
     return "\n\n".join([operation.strip(), *(fragments[f] for f in needed)]) + "\n"
 
 
-@cache
-def document(name: str) -> tuple[str, str]:
-    """The text of operation ``name`` (as :func:`load`) and its operation name, ready to send."""
-    text = load(name)
-    match = _OPERATION.search(text)
-    if match is None:
-        raise KeyError(f"{name}.graphql holds no named query or mutation")
-    return text, match.group(1)
-
-
-_OPERATION = re.compile(r"^\s*(?:query|mutation)\s+([A-Za-z_]\w*)", re.MULTILINE)
 _FRAGMENT = re.compile(r"^fragment\s+([A-Za-z_]\w*)\s+on\s+", re.MULTILINE)
 _SPREAD = re.compile(r"\.\.\.\s*(?!on\b)([A-Za-z_]\w*)")
 
