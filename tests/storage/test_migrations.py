@@ -41,3 +41,28 @@ def test_downgrading_to_nothing_and_back_rebuilds_the_same_schema(storage: Stora
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     storage.upgrade()
     assert _differences(storage) == []
+
+
+def test_the_fast_start_revision_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from plugins.storage.sqlalchemy.backend import MIGRATIONS, SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+
+
+def test_an_up_to_date_database_starts_without_alembic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fast.db'}"
+    code = ("import sys; from core.plugins import make_plugin_manager; from core.runtime import open_storage; "
+            f"s = open_storage(make_plugin_manager(), {url!r}); s.upgrade(); s.dispose(); "
+            "print('alembic' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "True"  # a new database is migrated
+    assert second.stdout.strip() == "False"  # one at head is not: one SELECT, no Alembic import
