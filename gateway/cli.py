@@ -51,8 +51,9 @@ def _setup_logging(level: str) -> None:
 
     logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=err, show_path=False)])
-    # gql logs whole response bodies (order data) at DEBUG; alembic and rq narrate at INFO
-    for chatty in ("alembic", "gql", "rq.worker"):
+    # gql logs whole response bodies (order data) at DEBUG; alembic, rq and httpx narrate at INFO
+    # (a log line per Shopify request, rendered by rich, cost measurable time on every page)
+    for chatty in ("alembic", "gql", "rq.worker", "httpx", "httpx2", "httpcore", "httpcore2"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
