@@ -274,32 +274,29 @@ class ShopifySource:
         finally:
             await pages.aclose()
         assert status is not None and operation is not None
-        try:
-            async for page in result_pages(self.client, status, self.bulk_options, pending, window,
-                                           skip_before=reached):
-                yield page
-            return
-        except BulkUnavailable as unavailable:
-            rest = _rest_of(window, unavailable.resume_from)
-            if rest is None:
-                return
-            log.warning("Shopify shop %s: %s; paging %s on", self.client.shop, unavailable.reason,
-                        describe_window(rest))
-        async for page in window_pages(self.client, rest, page_size=size):
+        result = result_pages(self.client, status, self.bulk_options, pending, window, skip_before=reached)
+        async for page in self._paging_when_bulk_fails(result, window, size, "on"):
             yield page
 
     async def _bulk_then_pages(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
         """Read ``window`` in bulk; page it (or the rest of it) when the bulk path cannot."""
+        async for page in self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options),
+                                                       window, size, "instead"):
+            yield page
+
+    async def _paging_when_bulk_fails(self, bulk: AsyncIterator[OrderPage], window: Window, size: int,
+                                      how: str) -> AsyncIterator[OrderPage]:
+        """Yield the bulk path's pages; if it gives up, page the part of ``window`` it did not read."""
         try:
-            async for page in bulk_pages(self.client, window, self.bulk_options):
+            async for page in bulk:
                 yield page
             return
         except BulkUnavailable as unavailable:
             rest = _rest_of(window, unavailable.resume_from)
             if rest is None:
                 return
-            log.warning("Shopify shop %s: %s; paging %s instead", self.client.shop, unavailable.reason,
-                        describe_window(rest))
+            log.warning("Shopify shop %s: %s; paging %s %s", self.client.shop, unavailable.reason,
+                        describe_window(rest), how)
         async for page in window_pages(self.client, rest, page_size=size):
             yield page
 
