@@ -35,3 +35,16 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def seeded_shop(domain: str, token: str, *, plan: str, orders: int, seed: int, hours: float) -> Any:
+    """A simulated shop on real time whose ``orders`` were updated over the last ``hours``,
+    settled (the newest ten minutes ago), for tests that serve it to other processes."""
+    from datetime import timedelta
+
+    from plugins.shopify.simulator import ShopSimulator
+
+    shop = ShopSimulator(shop_domain=domain, access_token=token, plan=plan)
+    now = shop.clock.now()
+    shop.seed(orders, seed=seed, start=now - timedelta(hours=hours), end=now - timedelta(minutes=10))
+    return shop

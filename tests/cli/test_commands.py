@@ -7,24 +7,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from plugins.shopify.simulator import ShopSimulator
 
-from ..servers import serving
+from ..servers import seeded_shop, serving
 
 TOKEN = "shpat_cli_secret_value"
 
 
 @pytest.fixture
 def sim() -> ShopSimulator:
-    shop = ShopSimulator(shop_domain="cli-shop.myshopify.com", access_token=TOKEN, plan="standard")
-    now = shop.clock.now()
-    shop.seed(250, seed=21, start=now - timedelta(hours=6), end=now - timedelta(minutes=10))
-    return shop
+    return seeded_shop("cli-shop.myshopify.com", TOKEN, plan="standard", orders=250, seed=21, hours=6)
 
 
 @pytest.fixture

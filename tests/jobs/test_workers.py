@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from plugins.shopify.simulator import FaultConfig, ShopSimulator
 
-from ..servers import serving
+from ..servers import seeded_shop, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -31,10 +30,7 @@ TOKEN = "shpat_worker_test"
 
 @pytest.fixture
 def sim() -> ShopSimulator:
-    shop = ShopSimulator(shop_domain="worker-shop.myshopify.com", access_token=TOKEN, plan="plus")
-    now = shop.clock.now()
-    shop.seed(300, seed=5, start=now - timedelta(hours=5), end=now - timedelta(minutes=10))
-    return shop
+    return seeded_shop("worker-shop.myshopify.com", TOKEN, plan="plus", orders=300, seed=5, hours=5)
 
 
 @pytest.fixture
