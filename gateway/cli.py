@@ -36,7 +36,9 @@ err = Console(stderr=True)
 
 
 def main() -> None:
-    """Console-script entry point: turns our errors into a one-line message and exit code 1."""
+    """Run the command line; our errors become a one-line message and exit code 1.
+
+    The executable enters through :func:`gateway.startup.main`, which calls this."""
     from core.errors import GatewayError
 
     try:
@@ -61,9 +63,13 @@ def _runtime(upgrade: bool = True) -> Runtime:
     from core.runtime import Runtime
     from core.settings import Settings
 
+    from .startup import settle_heap
+
     settings = Settings()
     _setup_logging(settings.log_level)
-    return Runtime.build(settings, upgrade=upgrade)
+    runtime = Runtime.build(settings, upgrade=upgrade)
+    settle_heap()
+    return runtime
 
 
 # --- servers ---------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from core.runtime import Runtime
 from core.scheduler import SchedulerThread
 from core.settings import Settings
 
+from .startup import settle_heap
+
 DEMO_SHOP = "demo"
 DEMO_EVERY_SECONDS = 60
 ACTIVITY_EVERY_SECONDS = 20
@@ -50,6 +52,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     sim_server, sim_port = _serve_in_thread(sim.asgi_app, "shopify-simulator")
 
     runtime = Runtime.build(settings)
+    settle_heap()
     queue = QueueBackend.from_settings(settings)
     bind_runtime(runtime)
     queue.start_embedded_worker()
