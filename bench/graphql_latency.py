@@ -433,7 +433,7 @@ def main() -> None:
             _given(args.url) if args.url else fresh_database(args.keep)) as url:
         print(f"database: {url.rsplit('@', 1)[-1]}; {args.orders:,} orders")
         token = seed(url, args.orders, Path(data_dir))
-        database = url.rsplit("/", 1)[1]
+        database = url.rsplit("/", 1)[1].split("?", 1)[0]
         with serving(url, args.workers, args.balance) as (bases, server_pids):
             layout = (f"{args.workers} single-worker processes, connections spread evenly" if args.balance == "ports"
                       else f"--workers {args.workers} on one socket")

@@ -44,6 +44,37 @@ def test_postgresql_urls_are_served_by_psycopg_3(backend: StorageBackend) -> Non
         store.dispose()
 
 
+def test_a_postgresql_url_sizes_the_connection_pools_and_psycopg_never_sees_those_settings(
+        backend: StorageBackend) -> None:
+    store = backend.open("postgresql://user@db.invalid:5432/gateway?pool_size=20&max_overflow=0&pool_timeout=7"
+                         "&application_name=gateway")
+    try:
+        for engine in store.engines:  # type: ignore[attr-defined]
+            assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._timeout) == (20, 0, 7)
+            assert dict(engine.url.query) == {"application_name": "gateway"}  # the rest goes to psycopg
+    finally:
+        store.dispose()
+
+
+def test_a_postgresql_store_keeps_ten_connections_per_pool_by_default(backend: StorageBackend) -> None:
+    store = backend.open("postgresql://user@db.invalid:5432/gateway")
+    try:
+        assert [engine.pool.size() for engine in store.engines] == [10, 10]  # type: ignore[attr-defined]
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("pool_size=many", "pool_size must be a whole number, not 'many'"),
+    ("pool_size=0", "pool_size must be from 1 to 1000, not 0"),
+    ("max_overflow=-1", "max_overflow must be from 0 to 1000, not -1"),
+])
+def test_a_malformed_pool_setting_is_refused_with_the_setting_named(backend: StorageBackend, query: str,
+                                                                    message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        backend.open(f"postgresql://user:secret@db.invalid/gateway?{query}")
+
+
 def test_urls_of_other_databases_are_refused(backend: StorageBackend) -> None:
     with pytest.raises(ConfigurationError, match="mysql"):
         backend.open("mysql://user@localhost/gateway")

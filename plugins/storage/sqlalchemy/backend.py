@@ -88,8 +88,9 @@ class SqlAlchemyStorage:
             else:
                 self.read_engine = _sqlite_engine(self.url, read_only=True)
         else:
-            self.engine = _postgres_engine(self.url)
-            self.read_engine = _postgres_engine(self.url, read_only=True)
+            self.url, pool = pool_options(self.url)
+            self.engine = _postgres_engine(self.url, pool=pool)
+            self.read_engine = _postgres_engine(self.url, pool=pool, read_only=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -197,15 +198,50 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def _postgres_engine(url: URL, *, read_only: bool = False) -> Engine:
+POOL_OPTIONS: dict[str, tuple[int, int | None]] = {
+    "pool_size": (1, 1000),
+    "max_overflow": (0, 1000),
+    "pool_timeout": (1, 3600),
+    "pool_recycle": (-1, None),
+}
+"""Connection-pool settings a PostgreSQL URL may carry in its query string, with their bounds:
+``postgresql://host/db?pool_size=20&max_overflow=5``. Each engine (the writers', the readers')
+gets its own pool of that size."""
+
+DEFAULT_POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 10}
+"""Ten steady connections per pool (SQLAlchemy's default is five): an API process answers
+concurrent requests from worker threads. With five, sixteen clients on two API processes made
+the pools open and close an overflow connection for most requests, and throughput fell from
+about 310 to 225 requests per second (docs/benchmarks-graphql.md)."""
+
+
+def pool_options(url: URL) -> tuple[URL, dict[str, int]]:
+    """Split the pool settings off ``url`` (psycopg would refuse them as connection options)."""
+    pool = dict(DEFAULT_POOL)
+    for name, (low, high) in POOL_OPTIONS.items():
+        raw = url.query.get(name)
+        if raw is None:
+            continue
+        try:
+            value = int(raw if isinstance(raw, str) else raw[-1])
+        except ValueError:
+            raise ConfigurationError(f"the database URL's {name} must be a whole number, not {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise ConfigurationError(f"the database URL's {name} must be {bounds}, not {value}")
+        pool[name] = value
+    return url.difference_update_query(POOL_OPTIONS), pool
+
+
+def _postgres_engine(url: URL, *, pool: dict[str, int], read_only: bool = False) -> Engine:
     if read_only:
         # UTC sessions: psycopg then returns timestamps in datetime.UTC, which UtcDateTime keeps as they are
         options = "-c default_transaction_read_only=on -c timezone=UTC"
         engine = create_engine(url, isolation_level="REPEATABLE READ", connect_args={"options": options},
-                               **ENGINE_OPTIONS)
+                               **pool, **ENGINE_OPTIONS)
         _ping_when_idle(engine, IDLE_PING_SECONDS)
         return engine
-    return create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
+    return create_engine(url, pool_pre_ping=True, **pool, **ENGINE_OPTIONS)
 
 
 IDLE_PING_SECONDS = 2.0
