@@ -15,7 +15,7 @@ from anyio.abc import ObjectReceiveStream
 
 from .cancellations import judge_order
 from .jobkinds import RunContext, RunOutcome
-from .models import FetchStats, OrderPage, PageResult
+from .models import FetchStats, OrderPage, PageResult, RunTrigger
 
 
 class CanceledItemsJob:
@@ -28,7 +28,7 @@ class CanceledItemsJob:
     async def run(self, context: RunContext) -> RunOutcome:
         runtime = context.runtime
         settings = runtime.settings
-        source = runtime.source_for(context.shop)
+        source = runtime.source_for(context.shop, backfill=context.run.trigger is RunTrigger.BACKFILL)
         stats = FetchStats()
         orders_seen = items = units = orders_canceled = pages = 0
         started = time.monotonic()

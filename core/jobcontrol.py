@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import JobError, NotFoundError, ValidationError
@@ -162,6 +162,33 @@ def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from:
                        "FAILED", suggestion="check that the queue (Redis) is reachable, then run it again") from exc
     with runtime.storage.transaction() as tx:
         return tx.update_run(run.id, rq_job_id=rq_id)
+
+
+def backfill_window(runtime: Runtime, since: datetime, until: datetime | None = None) -> tuple[datetime, datetime]:
+    """The window of a backfill from ``since``: up to ``until``, by default now minus the settle
+    buffer (the newest orders are the scheduled job's). Both must carry a timezone.
+
+    Raises:
+        ValidationError: a naive time, or a window that is empty or reaches into the future.
+    """
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} must carry a timezone", field=name)
+    if until is not None and until > runtime.now():
+        raise ValidationError("until cannot be in the future", field="until")
+    end = until or runtime.now() - timedelta(seconds=runtime.settings.window_settle_seconds)
+    if since >= end:
+        raise ValidationError(f"the backfill window is empty: since {since.isoformat()} is not before "
+                              f"{end.isoformat()}", field="since")
+    return since, end
+
+
+def backfill_job(runtime: Runtime, enqueue: Enqueue, job_id: int, *, since: datetime,
+                 until: datetime | None = None) -> JobRun:
+    """Queue a BACKFILL run of ``[since, until)``: the job's source reads it its fastest way for
+    long windows (Shopify: a bulk query). See :func:`backfill_window` and :func:`run_job_now`."""
+    since, end = backfill_window(runtime, since, until)
+    return run_job_now(runtime, enqueue, job_id, window_from=since, window_thru=end, trigger=RunTrigger.BACKFILL)
 
 
 def _job(tx: StorageTx, job_id: int) -> Job:

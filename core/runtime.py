@@ -76,8 +76,10 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock()
 
-    def source_for(self, shop: Shop) -> Source:
-        """Build the source for ``shop`` from its factory and the stored credentials."""
+    def source_for(self, shop: Shop, *, backfill: bool = False) -> Source:
+        """Build the source for ``shop`` from its factory and the stored credentials.
+
+        ``backfill``: the source will read a long past window (see :class:`SourceFactory`)."""
         factory = self.sources.get(shop.source)
         if factory is None:
             raise ConfigurationError(
@@ -88,6 +90,8 @@ class Runtime:
             credentials = tx.shop_credentials(shop.id)
         options = dict(self.source_options.get(shop.name, self.source_options.get("*", {})))
         options.setdefault("now", self.clock)
+        if backfill:
+            options["backfill"] = True
         return factory.create(shop=shop, credentials=credentials, settings=self.settings, **options)
 
     def job_kind(self, name: str) -> JobKind:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field(default="2026-07", description="Default Admin API version of a new shop.")
     http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout towards Shopify.")
     max_attempts: int = Field(default=6, ge=1, description="Attempts per Shopify request before a run fails.")
+    bulk_threshold_orders: int | None = Field(
+        default=None, ge=1,
+        description="Windows with more orders than this are also read through a bulk query; unset: the "
+                    "threshold measured for the shop's plan (Standard 5,000, Advanced 16,000, Plus 250,000).",
+    )
     shopify_webhook_secret: SecretStr | None = Field(
         default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256)."
     )

@@ -47,7 +47,9 @@ class SourceFactory(Protocol):
         """Return a source for ``shop``.
 
         ``options`` always carries ``now`` (the runtime's clock: a callable returning an aware
-        datetime) and may carry test hooks such as an HTTP ``transport``; ignore those you do
-        not know.
+        datetime). It carries ``backfill=True`` when the source will read a long past window (a
+        BACKFILL run): a source with a faster path for such windows (an export, a bulk query)
+        should take it. It may carry test hooks such as an HTTP ``transport``; ignore the
+        options you do not know.
         """
         ...

@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
     paths = [a for a in args if a != "--check"]
+    if len(paths) > 1 or any(a.startswith("-") for a in paths):
+        print(__doc__.strip(), file=sys.stderr)  # e.g. --help: never write a file named after it
+        return 2
     path = Path(paths[0]) if paths else DEFAULT_PATH
     text = render()
     if check:

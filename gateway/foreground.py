@@ -26,19 +26,12 @@ log = logging.getLogger("sync_gateway")
 def run_backfill(runtime: Runtime, *, shop_name: str, since: datetime, until: datetime | None,
                  console: Console) -> bool:
     """Import ``[since, until)`` (default end: now minus the settle buffer) as a BACKFILL run of the
-    shop's canceled-items job, asking the source to prefer a bulk query; True if it succeeded."""
-    from core.errors import ValidationError
+    shop's canceled-items job (its source takes the faster path for long windows, a bulk query);
+    True if it succeeded."""
+    from core.jobcontrol import backfill_window
     from core.models import Window
 
-    since = _aware(since)
-    end = _aware(until) or runtime.now() - timedelta(seconds=runtime.settings.window_settle_seconds)
-    assert since is not None
-    if since >= end:
-        raise ValidationError(f"the backfill window is empty: --since {since.isoformat()} is not before "
-                              f"{end.isoformat()}", field="since")
-    options = dict(runtime.source_options.get(shop_name, runtime.source_options.get("*", {})))
-    options["bulk"] = "always"  # a source that knows no bulk path ignores the option
-    runtime.source_options[shop_name] = options
+    since, end = backfill_window(runtime, _aware(since) or since, _aware(until))
     total = _count_orders(runtime, shop_name, Window(since, end))
     return run_foreground(runtime, shop_name=shop_name, kind="canceled-items", window_from=since, window_thru=end,
                           console=console, trigger=RunTrigger.BACKFILL, total=total)

@@ -84,3 +84,23 @@ class JobMutations:
             also=(JobError,),  # the queue refused the run: it is recorded FAILED, the caller may retry
         )
         return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Queue a BACKFILL run over a long past window, from `since` to `until` (default: "
+                                     "now minus the settle buffer). The source reads it its fastest way for long "
+                                     "windows (Shopify: a bulk query, no rate limit). Follow it with jobRunUpdated.")
+    async def backfill_job(self, info: Info, job_id: strawberry.ID, since: datetime,
+                           until: datetime | None = strawberry.UNSET) -> JobRunPayload:
+        try:
+            pk = ids.decode_as(job_id, "Job", argument="jobId")
+        except BadInput as exc:
+            return JobRunPayload(run=None, user_errors=refuse(exc))
+        context = info.context
+        run, errors = await attempt(
+            info,
+            lambda: jobcontrol.backfill_job(context.runtime, context.queue.enqueue_run, pk, since=since,
+                                            until=opt(until)),
+            not_found=["jobId"],
+            also=(JobError,),
+        )
+        return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)

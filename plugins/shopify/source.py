@@ -112,7 +112,7 @@ class ShopifySourceFactory:
         ``httpx2.ASGITransport(app=sim.asgi_app)``), ``clock``/``sleep`` (pacing and backoff time),
         ``rng`` (backoff jitter), ``now`` (wall clock for the 60-day rule), ``backoff_base``,
         ``backoff_cap``, ``max_wait`` (seconds). Bulk queries: ``bulk`` (``"auto"``: when the window
-        holds more than the threshold; ``"always"``, e.g. for a backfill; ``"never"``),
+        holds more than the threshold; ``"always"``, the default of a ``backfill`` source; ``"never"``),
         ``bulk_threshold`` (orders; default ``settings.bulk_threshold_orders`` when set, else the
         plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
         (seconds). Other options are ignored.
@@ -147,10 +147,10 @@ class ShopifySourceFactory:
             **({"sleep": sleep} if sleep else {}),
         )
         now: Callable[[], datetime] = options.get("now") or _utc_now
-        bulk = str(options.get("bulk", "auto"))
+        bulk = str(options.get("bulk", "always" if options.get("backfill") else "auto"))
         if bulk not in BULK_MODES:
             raise ConfigurationError(f"source option bulk={bulk!r} is not one of {', '.join(BULK_MODES)}")
-        threshold = options.get("bulk_threshold", getattr(settings, "bulk_threshold_orders", None))
+        threshold = options.get("bulk_threshold", settings.bulk_threshold_orders)
         defaults = BulkOptions()
         bulk_options = BulkOptions(
             page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),

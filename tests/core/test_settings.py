@@ -48,7 +48,7 @@ def test_sync_gateway_toml_in_the_working_directory_is_read(tmp_path: Path, monk
 
 
 @pytest.mark.parametrize(("name", "value"), [("PAGE_SIZE", "251"), ("PAGE_SIZE", "0"), ("QUEUE_NAME", "a:b"),
-                                             ("WINDOW_SETTLE_SECONDS", "-1")])
+                                             ("WINDOW_SETTLE_SECONDS", "-1"), ("BULK_THRESHOLD_ORDERS", "0")])
 def test_bad_values_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"SYNC_GATEWAY_{name}", value)
     with pytest.raises(ValidationError, match=name.lower()):

@@ -6,11 +6,12 @@ Every test runs on a real SQLite file and on a fresh real PostgreSQL database.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from core import JobRunStatus, OrderStatus
+from core import JobRunStatus, OrderStatus, RunTrigger
 from plugins.shopify.simulator import FaultConfig
 
 from ..harness import T0, Harness, fast_settings
@@ -219,3 +220,32 @@ def test_an_unsupported_api_version_fails_the_run_with_a_clear_error(tmp_path: P
         assert h.stored_canceled() == {}
     finally:
         h.close()
+
+
+def test_a_backfill_run_reads_through_the_sources_bulk_path_and_stores_the_same(shop: Harness) -> None:
+    story(shop)
+    window = {"window_from": T0 - timedelta(hours=1), "window_thru": shop.runtime.now() - timedelta(minutes=1)}
+    manual = shop.run(**window)
+    assert manual.status is JobRunStatus.SUCCEEDED, manual.error
+    assert shop.sim.bulk.operations == {}  # ten orders: far below the plan's bulk threshold
+
+    backfill = shop.run(**window, trigger=RunTrigger.BACKFILL)
+
+    assert backfill.status is JobRunStatus.SUCCEEDED, backfill.error
+    assert len(shop.sim.bulk.operations) == 1
+    assert backfill.orders_seen == manual.orders_seen == 10
+    assert backfill.units_canceled == 0  # the manual run stored them all already: nothing changes
+    assert shop.stored_canceled() == shop.expected_canceled()
+
+
+def test_the_bulk_threshold_setting_sends_a_scheduled_sized_window_through_bulk(tmp_path: Path,
+                                                                                 database_url: str) -> None:
+    harness = Harness.build(fast_settings(tmp_path, database_url, bulk_threshold_orders=5))
+    try:
+        story(harness)
+        run = harness.run()
+        assert run.status is JobRunStatus.SUCCEEDED, run.error
+        assert len(harness.sim.bulk.operations) == 1  # 10 orders > 5
+        assert harness.stored_canceled() == harness.expected_canceled()
+    finally:
+        harness.close()

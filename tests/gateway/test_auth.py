@@ -35,6 +35,7 @@ MUTATIONS = {
     "resumeJob": 'resumeJob(jobId: "$job") { job { id } }',
     "skipNextRun": 'skipNextRun(jobId: "$job") { job { id } }',
     "runJobNow": 'runJobNow(jobId: "$job") { run { id } }',
+    "backfillJob": 'backfillJob(jobId: "$job", since: "2026-01-01T00:00:00+00:00") { run { id } }',
     "addShop": 'addShop(input: {name: "intruder", url: "https://i.myshopify.com"}) { shop { id } }',
     "updateShop": 'updateShop(id: "$shop", input: {url: "https://evil.example"}) { shop { id } }',
     "removeShop": 'removeShop(id: "$shop") { deletedId }',

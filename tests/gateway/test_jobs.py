@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from core import JobRunStatus, RunTrigger
 from gateway import ids
 
-from .conftest import Api
+from .conftest import READ, Api
 from .seed import new_shop
 
 JOB_FIELDS = """
@@ -177,11 +177,13 @@ async def test_bad_schedules_are_user_errors_and_change_nothing(api: Api, schedu
     ("42", "INVALID", "not a sync-gateway id"),
     ("gid://sync-gateway/Job/abc", "INVALID", "positive number"),
 ])
-@pytest.mark.parametrize("mutation", ["pauseJob", "resumeJob", "skipNextRun", "runJobNow", "updateJobSchedule"])
+@pytest.mark.parametrize("mutation", ["pauseJob", "resumeJob", "skipNextRun", "runJobNow", "updateJobSchedule",
+                                      "backfillJob"])
 async def test_job_mutations_refuse_unknown_and_wrong_type_ids(api: Api, mutation, job_id, code, words) -> None:
     _, job = new_shop(api.runtime, "alpha")
-    result = "run { id }" if mutation == "runJobNow" else "job { id }"
-    extra = ", schedule: {everySeconds: 600}" if mutation == "updateJobSchedule" else ""
+    result = "run { id }" if mutation in ("runJobNow", "backfillJob") else "job { id }"
+    extra = {"updateJobSchedule": ", schedule: {everySeconds: 600}",
+             "backfillJob": ', since: "2026-01-01T00:00:00+00:00"'}.get(mutation, "")
     payload = (await api.data(f'mutation($id: ID!) {{ {mutation}(jobId: $id{extra}) {{ {result} '
                               f'userErrors {{ field message code }} }} }}', {"id": job_id}))[mutation]
     assert payload["userErrors"] == [{"field": ["jobId"], "message": payload["userErrors"][0]["message"], "code": code}]
@@ -240,6 +242,48 @@ async def test_run_job_now_refuses_bad_windows(api: Api, window, field) -> None:
     payload = (await api.data(RUN_NOW, {"id": job_gid(job), **window}))["runJobNow"]
     assert payload["run"] is None
     assert payload["userErrors"][0]["field"] == field
+    with api.runtime.storage.transaction() as tx:
+        assert tx.latest_run(job.id) is None
+
+
+BACKFILL = """mutation($id: ID!, $since: DateTime!, $until: DateTime) {
+  backfillJob(jobId: $id, since: $since, until: $until) {
+    run { id status trigger windowFrom windowThru } userErrors { field message code } } }"""
+
+
+async def test_a_backfill_is_queued_as_a_backfill_run_up_to_the_settle_buffer(api: Api) -> None:
+    _, job = new_shop(api.runtime, "alpha")
+    now = api.runtime.now()
+    since = (now - timedelta(days=40)).isoformat()
+    payload = (await api.data(BACKFILL, {"id": job_gid(job), "since": since}))["backfillJob"]
+    assert payload["userErrors"] == []
+    run = payload["run"]
+    assert (run["status"], run["trigger"], run["windowFrom"]) == ("QUEUED", "BACKFILL", since)
+    settled = now - timedelta(seconds=api.runtime.settings.window_settle_seconds)
+    thru = datetime.fromisoformat(run["windowThru"])
+    assert settled <= thru <= settled + timedelta(seconds=5)
+    assert api.queue.fetch(f"sync-gateway-run-{ids.decode_as(run['id'], 'JobRun')}") is not None
+
+
+@pytest.mark.parametrize(("window", "field", "words"), [
+    ({"since": "2026-01-02T00:00:00+00:00", "until": "2026-01-01T00:00:00+00:00"}, ["since"], "window is empty"),
+    ({"since": "2026-01-01T00:00:00+00:00", "until": "2999-01-01T00:00:00+00:00"}, ["until"], "future"),
+    ({"since": "2026-01-01T00:00:00"}, ["since"], "timezone"),
+    ({"since": "2999-01-01T00:00:00+00:00"}, ["since"], "window is empty"),
+])
+async def test_a_backfill_over_a_bad_window_is_refused_and_queues_nothing(api: Api, window, field, words) -> None:
+    _, job = new_shop(api.runtime, "alpha")
+    payload = (await api.data(BACKFILL, {"id": job_gid(job), **window}))["backfillJob"]
+    assert payload["run"] is None
+    assert payload["userErrors"][0]["field"] == field and words in payload["userErrors"][0]["message"]
+    with api.runtime.storage.transaction() as tx:
+        assert tx.latest_run(job.id) is None
+
+
+async def test_a_read_token_cannot_queue_a_backfill(api: Api) -> None:
+    _, job = new_shop(api.runtime, "alpha")
+    error = await api.error(BACKFILL, {"id": job_gid(job), "since": "2026-01-01T00:00:00+00:00"}, token=READ)
+    assert error["extensions"]["code"] == "FORBIDDEN"
     with api.runtime.storage.transaction() as tx:
         assert tx.latest_run(job.id) is None
 

@@ -181,12 +181,11 @@ def test_the_default_threshold_follows_the_plan() -> None:
     assert sorted(BULK_THRESHOLDS.values()) == list(BULK_THRESHOLDS.values())  # faster plans page more
 
 
-async def test_the_threshold_setting_is_read_when_present(
+async def test_the_threshold_setting_replaces_the_plans_default(
     sim: ShopSimulator, fake_time: FakeTime, tmp_path: Path
 ) -> None:
     seeded(sim, 40)
-    settings = Settings(data_dir=tmp_path / "data")
-    object.__setattr__(settings, "__dict__", {**settings.__dict__, "bulk_threshold_orders": 10})
+    settings = Settings(data_dir=tmp_path / "data", bulk_threshold_orders=10)
     await fetch(make_source(sim, settings, fake_time))
     assert operations(sim).count("BulkRun") == 1
 
