@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, CursorResult, Executable, Table, any_, bindparam, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from core import NotFoundError, ValidationError
@@ -57,6 +57,8 @@ class TxBase:
     def _insert(self, table: Table) -> Any:
         """A dialect ``INSERT`` that supports ``on_conflict_do_update`` / ``do_nothing``."""
         if self._is_postgres:
+            from sqlalchemy.dialects import postgresql  # loaded with a PostgreSQL engine; SQLite never needs it
+
             return postgresql.insert(table)
         return sqlite.insert(table)
 
@@ -78,6 +80,8 @@ def in_ids(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:
     on PostgreSQL, so the statement text, and psycopg's prepared statement, fit any number of ids;
     an expanding IN list on SQLite."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return cast(ColumnElement[bool], column == any_(bindparam(name, type_=postgresql.ARRAY(column.type))))
     return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
 

@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from core import Cancellation, OrderItemStatus, OrderStatus, OrderVerdict, PageResult, plan_item_update
 
@@ -133,6 +132,8 @@ def _insert_rows(tx: TxBase, table: Table, rows: list[dict[str, Any]]) -> tuple[
     """
     if not tx._is_postgres:
         return tx._insert(table), rows
+    from sqlalchemy.dialects.postgresql import ARRAY
+
     columns = list(rows[0])
     arrays = [bindparam(f"{column}_values", [row[column] for row in rows], type_=ARRAY(table.c[column].type))
               for column in columns]  # fmt: skip
