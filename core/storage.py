@@ -171,7 +171,9 @@ class StorageTx(Protocol):
 
     def list_cancellations(self, *, shop_id: int | None = None, since: datetime | None = None,
                            until: datetime | None = None, first: int, after: str | None = None) -> Slice[Cancellation]:
-        """Oldest first by (recorded_at, id): what integrators poll."""
+        """In commit order: what integrators poll. A poller resuming from its last cursor sees
+        every row committed since, including one a slower transaction commits after the
+        poller read newer rows (the storage delays such rows rather than skip them)."""
         ...
 
     # api tokens ----------------------------------------------------------------------------

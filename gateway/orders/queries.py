@@ -128,7 +128,9 @@ class OrderQueries:
         return Order.from_record(record) if record is not None else None
 
     @strawberry.field(permission_classes=[IsAuthenticated],
-                      description="Canceled units as recorded, oldest first: poll it with `after` to follow new ones.")
+                      description="Canceled units as recorded, in commit order: poll it with `after` (the last "
+                                  "endCursor) to follow new ones; no row is ever skipped, even one a slower "
+                                  "writer commits late.")
     async def cancellations(
         self,
         info: Info,

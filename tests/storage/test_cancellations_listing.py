@@ -1,10 +1,11 @@
-"""The cancellation history integrators poll: oldest first by (recorded_at, id), a page at a time."""
+"""The cancellation history integrators poll: in commit order, a page at a time, and a poller
+resuming from its last cursor never misses a row, however the writers' commits interleave."""
 
 from __future__ import annotations
 
 import pytest
 
-from core import Cancellation, Shop, Storage, ValidationError
+from core import Cancellation, NewShop, Shop, Storage, ValidationError
 
 from .factories import at, judged, line, order
 
@@ -49,15 +50,62 @@ def test_history_can_be_narrowed_to_a_shop_and_a_half_open_time_range(
     assert _poll(storage, 3, shop_id=other_shop.id, until=at(30)) == []
 
 
+def _resume(storage: Storage, after: str | None) -> tuple[list[Cancellation], str | None]:
+    """One poll as an integrator makes it: everything after its cursor, and its new cursor."""
+    with storage.read() as tx:
+        page = tx.list_cancellations(first=100, after=after)
+    return list(page.items), page.cursors[-1] if page.cursors else after
+
+
+def _apply(storage: Storage, shop: Shop, n: int, minute: float) -> tuple[Cancellation, ...]:
+    with storage.transaction() as tx:
+        return tx.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(n, line(n * 10, canceled=1))),
+                             now=at(minute)).cancellations
+
+
 def test_a_poller_resuming_from_its_last_cursor_sees_only_newer_rows(
     storage: Storage, shop: Shop, history: list[Cancellation]
 ) -> None:
+    seen, cursor = _resume(storage, None)
+    assert len(seen) == len(history)
+    assert _resume(storage, cursor) == ([], cursor)
+    new = _apply(storage, shop, 90, 40)
+    assert _resume(storage, cursor)[0] == list(new)
+
+
+@pytest.mark.postgres
+def test_a_row_committed_late_by_a_slower_writer_is_not_skipped(postgres_url: str, backend) -> None:  # type: ignore[no-untyped-def]
+    # Two runs store pages at once; the one that began first commits last. Paging by time or id,
+    # the poller would have read past the slow run's row before it existed for it.
+    storage = backend.open(postgres_url)
+    try:
+        storage.upgrade()
+        with storage.transaction() as tx:
+            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        seen, cursor = _resume(storage, None)
+        with storage.transaction() as slow:
+            early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(1, line(10, canceled=1))),
+                                    now=at(1)).cancellations
+            late = _apply(storage, shop, 2, 2)  # a second writer commits meanwhile
+            polled, cursor = _resume(storage, cursor)
+            assert polled == []  # held back while the slower writer is still at work
+        polled_after, cursor = _resume(storage, cursor)
+        assert polled_after == [*early, *late]
+        assert _resume(storage, cursor)[0] == []
+    finally:
+        storage.dispose()
+
+
+def test_removing_the_newest_rows_does_not_let_new_ones_hide_behind_a_cursor(
+    storage: Storage, shop: Shop, other_shop: Shop
+) -> None:
+    _apply(storage, shop, 1, 1)
+    _apply(storage, other_shop, 2, 2)  # the newest rows belong to other_shop...
+    _, cursor = _resume(storage, None)
     with storage.transaction() as tx:
-        everything = tx.list_cancellations(first=100)
-        resume_from = everything.cursors[-1]
-        assert tx.list_cancellations(first=100, after=resume_from).items == ()
-        new = tx.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(90, line(900, canceled=1))), now=at(40))
-        assert tx.list_cancellations(first=100, after=resume_from).items == new.cancellations
+        tx.remove_shop(other_shop.id)  # ...which goes with its history
+    new = _apply(storage, shop, 3, 3)
+    assert _resume(storage, cursor)[0] == list(new)  # ids are not handed out twice
 
 
 def test_a_malformed_history_cursor_is_a_validation_error(storage: Storage, history: list[Cancellation]) -> None:

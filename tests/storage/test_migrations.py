@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from core import Storage
-from plugins.storage.sqlalchemy.backend import MIGRATIONS
+from plugins.storage.sqlalchemy.backend import MIGRATIONS, SCHEMA_REVISION
 from plugins.storage.sqlalchemy.tables import Base
 
 
@@ -28,7 +28,7 @@ def test_the_migrated_schema_matches_the_models(storage: Storage) -> None:
 
 def test_the_migrations_are_at_head(storage: Storage) -> None:
     with storage.engine.connect() as conn:  # type: ignore[attr-defined]
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == SCHEMA_REVISION
 
 
 def test_downgrading_to_nothing_and_back_rebuilds_the_same_schema(storage: Storage) -> None:
@@ -66,3 +66,28 @@ def test_an_up_to_date_database_starts_without_alembic(tmp_path) -> None:  # typ
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert first.stdout.strip() == "True"  # a new database is migrated
     assert second.stdout.strip() == "False"  # one at head is not: one SELECT, no Alembic import
+
+
+def test_the_commit_order_migration_keeps_the_history_and_its_ids(storage: Storage) -> None:
+    from core import NewShop
+
+    from .factories import at, judged, line, order
+
+    with storage.transaction() as tx:
+        shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        stored = tx.apply_page(shop_id=shop.id, run_id=None, now=at(1),
+                               verdicts=judged(order(1, line(10, canceled=1), line(11, quantity=3, canceled=2))))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with storage.engine.begin() as conn:  # type: ignore[attr-defined]
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+    storage.upgrade()
+
+    with storage.read() as tx:
+        assert tx.list_cancellations(first=10).items == stored.cancellations
+    with storage.transaction() as tx:
+        newer = tx.apply_page(shop_id=shop.id, run_id=None, now=at(2), verdicts=judged(order(2, line(20, canceled=1))))
+    with storage.read() as tx:
+        assert tx.list_cancellations(first=10).items == stored.cancellations + newer.cancellations
+    assert _differences(storage) == []

@@ -6,7 +6,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, Executable, Table, any_, bindparam, exists, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Executable,
+    Table,
+    any_,
+    bindparam,
+    exists,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +85,13 @@ class TxBase:
         """Raise NotFoundError naming ``what`` and the id unless the row exists."""
         if not self._exists(table, row_id):
             raise NotFoundError(f"{what} {row_id} does not exist")
+
+
+CURRENT_TXID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
+"""PostgreSQL: the id of the current transaction (64 bits, never wraps around)."""
+
+OLDEST_RUNNING_TXID = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger)
+"""PostgreSQL: every transaction with a smaller id has ended, as this statement's snapshot sees it."""
 
 
 def in_ids(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:

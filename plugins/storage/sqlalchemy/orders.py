@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, 
 
 from core import Cancellation, OrderQuery, OrderStatus, Slice, StoredItem, StoredOrder, ValidationError
 
-from .base import TxBase, aware, check_first, chunks, in_ids
+from .base import OLDEST_RUNNING_TXID, TxBase, aware, check_first, chunks, in_ids
 from .convert import CANCELLATION_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, to_cancellation, to_item, to_order
 from .cursors import CursorKind, decode_cursor, encode_cursor
 from .tables import cancellations, order_items, orders, shops
@@ -145,9 +145,18 @@ class OrdersMixin(TxBase):
         first: int,
         after: str | None = None,
     ) -> Slice[Cancellation]:
-        """Oldest first by ``(recorded_at, id)``; ``since <= recorded_at < until``."""
+        """In commit order, ``since <= recorded_at < until``.
+
+        The keyset is ``(commit_txid, id)``. On PostgreSQL a row is listed only once every
+        transaction that began writing before its own has ended: a poller resuming from its
+        last cursor then never skips a row that a slower transaction commits later. (A
+        transaction still writing delays the rows committed after it began; it never hides them
+        for good.) SQLite's writers take turns, so its rows are committed in id order.
+        """
         check_first(first)
-        stmt = select(*CANCELLATION_COLUMNS)
+        stmt = select(*CANCELLATION_COLUMNS, cancellations.c.commit_txid)
+        if self._is_postgres:
+            stmt = stmt.where(cancellations.c.commit_txid < OLDEST_RUNNING_TXID)
         if shop_id is not None:
             stmt = stmt.where(cancellations.c.shop_id == shop_id)
         if since is not None:
@@ -155,15 +164,15 @@ class OrdersMixin(TxBase):
         if until is not None:
             stmt = stmt.where(cancellations.c.recorded_at < aware(until, "until"))
         if after is not None:
-            recorded_at, last_id = decode_cursor(after, "datetime")
-            key = tuple_(cancellations.c.recorded_at, cancellations.c.id)
-            stmt = stmt.where(key > tuple_(literal(recorded_at, cancellations.c.recorded_at.type), literal(last_id)))
-        stmt = stmt.order_by(cancellations.c.recorded_at, cancellations.c.id).limit(first + 1)
+            txid, last_id = decode_cursor(after, "int")
+            key = tuple_(cancellations.c.commit_txid, cancellations.c.id)
+            stmt = stmt.where(key > tuple_(literal(txid, cancellations.c.commit_txid.type), literal(last_id)))
+        stmt = stmt.order_by(cancellations.c.commit_txid, cancellations.c.id).limit(first + 1)
         rows = self._conn.execute(stmt).all()
-        page = [to_cancellation(row) for row in rows[:first]]
+        page = rows[:first]
         return Slice(
-            items=tuple(page),
-            cursors=tuple(encode_cursor(c.recorded_at, c.id) for c in page),
+            items=tuple(to_cancellation(row[:-1]) for row in page),
+            cursors=tuple(encode_cursor(row.commit_txid, row.id) for row in page),
             has_next=len(rows) > first,
             has_previous=after is not None,
         )

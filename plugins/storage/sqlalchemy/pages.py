@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, case, func, select, u
 
 from core import Cancellation, OrderItemStatus, OrderStatus, OrderVerdict, PageResult, plan_item_update
 
-from .base import TxBase, aware
+from .base import CURRENT_TXID, TxBase, aware
 from .convert import item_status
 from .tables import cancellations, job_runs, order_items, orders, shops
 
@@ -254,9 +254,15 @@ def _upsert_items(
 def _record_history(tx: TxBase, conn: Connection, history: list[dict[str, Any]]) -> tuple[Cancellation, ...]:
     if not history:
         return ()
+    rows = history
+    if tx._is_postgres:
+        # This transaction's id orders the history for pollers (list_cancellations); SQLite's
+        # writers take turns, so there the ids alone are in commit order.
+        txid = conn.execute(select(CURRENT_TXID)).scalar_one()
+        rows = [{**row, "commit_txid": txid} for row in history]
     # Matched back by item_id (unique within a page) rather than sort_by_parameter_order, which
     # SQLite can only honour by inserting one row per statement.
-    insert, params = _insert_rows(tx, cancellations, history)
+    insert, params = _insert_rows(tx, cancellations, rows)
     stmt = insert.returning(cancellations.c.id, cancellations.c.item_id)
     ids = {item_id: row_id for row_id, item_id in conn.execute(stmt, params)}
     return tuple(Cancellation(id=ids[row["item_id"]], **row) for row in history)

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -181,18 +182,27 @@ class OrderItemRow(Base):
 
 
 class CancellationRow(Base):
-    """Append-only history: one row per increase of an item's canceled quantity."""
+    """Append-only history: one row per increase of an item's canceled quantity.
+
+    Integrators poll it in commit order, by ``(commit_txid, id)`` (see ``list_cancellations``).
+    ``commit_txid`` is the writing transaction's id on PostgreSQL and 0 on SQLite, whose writers
+    take turns, so there ids alone are in commit order; ``sqlite_autoincrement`` keeps SQLite
+    from handing out again the ids of deleted rows (a shop's removal), which a poller is past.
+    """
 
     __tablename__ = "cancellations"
     __table_args__ = (
-        Index(None, "recorded_at", "id"),
+        Index(None, "commit_txid", "id"),
+        Index(None, "shop_id", "commit_txid", "id"),
         Index(None, "shop_id", "recorded_at"),
         Index(None, "item_id"),
         Index(None, "order_id", "canceled_at"),
         Index(None, "run_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commit_txid: Mapped[int] = mapped_column(BigInteger, server_default="0")
     item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="CASCADE"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
