@@ -36,6 +36,22 @@ class JobRunPayload:
     user_errors: list[UserError]
 
 
+async def _queue_run(info: Info, job_id: strawberry.ID, queue, **window) -> JobRunPayload:  # type: ignore[no-untyped-def]
+    """Queue a run of the job through ``queue`` (a :mod:`core.jobcontrol` function)."""
+    try:
+        pk = ids.decode_as(job_id, "Job", argument="jobId")
+    except BadInput as exc:
+        return JobRunPayload(run=None, user_errors=refuse(exc))
+    context = info.context
+    run, errors = await attempt(
+        info,
+        lambda: queue(context.runtime, context.queue.enqueue_run, pk, **window),
+        not_found=["jobId"],
+        also=(JobError,),  # the queue refused the run: it is recorded FAILED, the caller may retry
+    )
+    return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)
+
+
 async def _job_control(info: Info, job_id: strawberry.ID, control, *args, **kwargs) -> JobPayload:  # type: ignore[no-untyped-def]
     try:
         pk = ids.decode_as(job_id, "Job", argument="jobId")
@@ -71,19 +87,8 @@ class JobMutations:
                          description="Queue a run now, optionally over an explicit window; follow it with jobRunUpdated.")
     async def run_job_now(self, info: Info, job_id: strawberry.ID, window_from: datetime | None = strawberry.UNSET,
                           window_thru: datetime | None = strawberry.UNSET) -> JobRunPayload:
-        try:
-            pk = ids.decode_as(job_id, "Job", argument="jobId")
-        except BadInput as exc:
-            return JobRunPayload(run=None, user_errors=refuse(exc))
-        context = info.context
-        run, errors = await attempt(
-            info,
-            lambda: jobcontrol.run_job_now(context.runtime, context.queue.enqueue_run, pk,
-                                           window_from=opt(window_from), window_thru=opt(window_thru)),
-            not_found=["jobId"],
-            also=(JobError,),  # the queue refused the run: it is recorded FAILED, the caller may retry
-        )
-        return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)
+        return await _queue_run(info, job_id, jobcontrol.run_job_now, window_from=opt(window_from),
+                                window_thru=opt(window_thru))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Queue a BACKFILL run over a long past window, from `since` to `until` (default: "
@@ -91,16 +96,4 @@ class JobMutations:
                                      "windows (Shopify: a bulk query, no rate limit). Follow it with jobRunUpdated.")
     async def backfill_job(self, info: Info, job_id: strawberry.ID, since: datetime,
                            until: datetime | None = strawberry.UNSET) -> JobRunPayload:
-        try:
-            pk = ids.decode_as(job_id, "Job", argument="jobId")
-        except BadInput as exc:
-            return JobRunPayload(run=None, user_errors=refuse(exc))
-        context = info.context
-        run, errors = await attempt(
-            info,
-            lambda: jobcontrol.backfill_job(context.runtime, context.queue.enqueue_run, pk, since=since,
-                                            until=opt(until)),
-            not_found=["jobId"],
-            also=(JobError,),
-        )
-        return JobRunPayload(run=JobRun.from_record(run) if run is not None else None, user_errors=errors)
+        return await _queue_run(info, job_id, jobcontrol.backfill_job, since=since, until=opt(until))
