@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import (
@@ -31,7 +31,7 @@ def run_backfill(runtime: Runtime, *, shop_name: str, since: datetime, until: da
     from core.jobcontrol import backfill_window
     from core.models import Window
 
-    since, end = backfill_window(runtime, _aware(since) or since, _aware(until))
+    since, end = backfill_window(runtime, since.replace(tzinfo=since.tzinfo or UTC), _aware(until))
     total = _count_orders(runtime, shop_name, Window(since, end))
     return run_foreground(runtime, shop_name=shop_name, kind="canceled-items", window_from=since, window_thru=end,
                           console=console, trigger=RunTrigger.BACKFILL, total=total)

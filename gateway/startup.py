@@ -2,9 +2,9 @@
 
 Loading the gateway (SQLAlchemy, pydantic, gql, httpx, typer) allocates about 170,000 container
 objects, none of them garbage. With the default thresholds the collector runs every 700 of
-those allocations, and each older-generation pass walks the whole growing heap again: a fifth of
-the CPU of a short command such as ``sync-gateway run canceled-items`` (measured in
-docs/benchmarks.md). So :func:`main` pauses the collector before anything is imported, and
+those allocations, and each older-generation pass walks the whole growing heap again. Waiting
+took a 2,000-order ``sync-gateway run canceled-items`` from 1.45 s to 1.22 s (medians, side by
+side: docs/benchmarks.md). So :func:`main` pauses the collector before anything is imported, and
 :func:`settle_heap` (called once the process is assembled: after the runtime is built) freezes
 what start-up made, so later collections skip it, and turns the collector back on.
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from core.jobcontrol import add_shop
 from core.plugins import collect, describe_plugins, make_plugin_manager
 from core.runtime import Runtime, open_storage
 
-from ..harness import T0, Harness, fast_settings
+from ..harness import Harness, fast_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = sorted(name for name, _ in inspect.getmembers(GatewaySpec, inspect.isfunction))
