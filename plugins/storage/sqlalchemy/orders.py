@@ -150,8 +150,8 @@ class OrdersMixin(TxBase):
         The keyset is ``(commit_txid, id)``. On PostgreSQL a row is listed only once every
         transaction that began writing before its own has ended: a poller resuming from its
         last cursor then never skips a row that a slower transaction commits later. (A
-        transaction still writing delays the rows committed after it began; it never hides them
-        for good.) SQLite's writers take turns, so its rows are committed in id order.
+        transaction still writing, anywhere on the PostgreSQL server, delays the rows committed
+        after it began; it never hides them for good.) SQLite's writers take turns, so its rows are committed in id order.
         """
         check_first(first)
         stmt = select(*CANCELLATION_COLUMNS, cancellations.c.commit_txid)
