@@ -28,49 +28,21 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import uvicorn
 
 from plugins.shopify.simulator import ShopSimulator
+from plugins.shopify.simulator.agreement import StoredState
+from plugins.shopify.simulator.agreement import stored_state as read_stored_state
+from tests.servers import serving
 
 TOKEN = "shpat_bench_0123456789abcdef"
 DEFAULT_BULK_SPEED = 5_000.0
-
-
-@dataclass
-class Served:
-    sim: ShopSimulator
-    url: str
-
-
-@contextlib.contextmanager
-def serve(sim: ShopSimulator) -> Iterator[str]:
-    """Serve ``sim`` on 127.0.0.1 (a free port) in a thread; yield its base URL."""
-    config = uvicorn.Config(sim.asgi_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
-                            access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="simulator", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the simulator did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # Linux counts the RSS a process had when it forked into the peak of the program it then executes,
@@ -112,30 +84,15 @@ def warm_up(url: str) -> None:
                 json={"query": "{ shop { name } }"}, timeout=60).raise_for_status()
 
 
-def stored_state(database_url: str) -> tuple[int, dict[str, int], set[str]]:
-    """Orders stored, canceled units per line and canceled order ids, read through the storage plugin."""
-    from core import OrderQuery, OrderStatus
+def stored_state(database_url: str) -> StoredState:
+    """What the command stored, read through the storage plugin."""
     from plugins.storage.sqlalchemy.backend import SqlAlchemyBackend
 
     storage = SqlAlchemyBackend().open(database_url)
-    orders = 0
-    canceled: dict[str, int] = {}
-    canceled_orders: set[str] = set()
     try:
-        after = None
-        with storage.transaction() as tx:
-            while True:
-                page = tx.list_orders(OrderQuery(), first=1000, after=after)
-                orders += len(page.items)
-                canceled_orders.update(o.source_id for o in page.items if o.status is OrderStatus.CANCELED)
-                for items in tx.items_for_orders([o.id for o in page.items]).values():
-                    canceled.update({i.source_id: i.canceled_quantity for i in items if i.canceled_quantity})
-                if not page.has_next:
-                    break
-                after = page.cursors[-1]
+        return read_stored_state(storage, page_size=1000)
     finally:
         storage.dispose()
-    return orders, canceled, canceled_orders
 
 
 @contextlib.contextmanager
@@ -159,7 +116,7 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     expected = {line: units for line, units in truth.canceled_units.items() if units}
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200", **extra_env})
-    with serve(sim) as url:
+    with serving(sim.asgi_app) as url:
         command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)  # not timed
         warm_up(url)
         before_points, before_throttled, before_requests = (sim.stats.points_spent, sim.stats.throttled,
@@ -169,15 +126,15 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
         print(output.strip())
     points = sim.stats.points_spent - before_points
     ceiling = sim.plan.maximum_available + sim.plan.restore_rate * wall
-    orders, canceled, canceled_orders = stored_state(database_url)
-    agrees = orders == n and canceled == expected and canceled_orders == truth.canceled_orders
+    stored = stored_state(database_url)
+    agrees = stored.agrees_with(truth)
     return {
         "orders": n, "db": database_url.split(":", 1)[0].split("+")[0], "wall": wall, "cpu": cpu, "rate": n / wall, "points": points,
         "ceiling": ceiling, "requests": sim.stats.requests - before_requests,
         "throttled": sim.stats.throttled - before_throttled, "rss_mib": rss_kib / 1024,
         "agrees": agrees, "bulk_ops": len(sim.bulk.operations),
-        "detail": "" if agrees else f"stored {orders} orders, {len(canceled)} canceled lines "
-                                    f"(expected {n}, {len(expected)})",
+        "detail": "" if agrees else f"stored {stored.orders} orders, {stored.differing_lines(truth)} lines "
+                                    f"differ (expected {n} orders, {len(expected)} canceled lines)",
     }
 
 

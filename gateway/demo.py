@@ -19,7 +19,7 @@ from rich.console import Console
 from core.apitokens import issue_token
 from core.jobcontrol import add_shop, run_job_now, update_schedule
 from core.jobs import bind_runtime, unbind_runtime
-from core.models import JobRun, JobRunStatus, NewShop, OrderQuery
+from core.models import JobRun, JobRunStatus, NewShop
 from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.scheduler import SchedulerThread
@@ -169,24 +169,12 @@ def _wait_for(runtime: Runtime, run_id: int, *, timeout: float) -> JobRun:
 
 def _agreement(runtime: Runtime, shop_id: int, sim: object) -> str:
     """Compare the store with the simulator's ground truth: the demo checks itself."""
-    truth = sim.truth()  # type: ignore[attr-defined]
-    stored: dict[str, int] = {}
-    after = None
-    with runtime.storage.transaction() as tx:
-        while True:
-            page = tx.list_orders(OrderQuery(shop_id=shop_id), first=250, after=after)
-            for items in tx.items_for_orders([o.id for o in page.items]).values():
-                for item in items:
-                    if item.canceled_quantity:
-                        stored[item.source_id] = item.canceled_quantity
-            if not page.has_next:
-                break
-            after = page.cursors[-1]
-    expected = {line: units for line, units in truth.canceled_units.items() if units}
-    if stored == expected:
+    from plugins.shopify.simulator.agreement import stored_state
+
+    differing = stored_state(runtime.storage, shop_id).differing_lines(sim.truth())  # type: ignore[attr-defined]
+    if not differing:
         return "matches the simulator's ground truth"
-    missing = sum(1 for k in expected if stored.get(k) != expected[k])
-    return f"[red]{missing} items differ from the simulator's ground truth[/]"
+    return f"[red]{differing} items differ from the simulator's ground truth[/]"
 
 
 class _ShopActivity:

@@ -21,6 +21,7 @@ from core.plugins import make_plugin_manager
 from core.runs import execute_run
 from core.runtime import Runtime
 from plugins.shopify.simulator import ShopSimulator
+from plugins.shopify.simulator.agreement import stored_state
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 SHOP_DOMAIN = "demo-shop.myshopify.com"
@@ -81,12 +82,7 @@ class Harness:
 
     def stored_canceled(self) -> dict[str, int]:
         """Canceled units per Shopify line item id, for items with any."""
-        stored: dict[str, int] = {}
-        for items in self._all_items().values():
-            for item in items:
-                if item.canceled_quantity:
-                    stored[item.source_id] = item.canceled_quantity
-        return stored
+        return stored_state(self.runtime.storage, self.shop.id).canceled_units
 
     def stored_orders(self) -> dict[str, Any]:
         orders = {}
@@ -111,11 +107,6 @@ class Harness:
 
     def expected_canceled(self) -> dict[str, int]:
         return {line: units for line, units in self.sim.truth().canceled_units.items() if units}
-
-    def _all_items(self) -> dict[int, list[Any]]:
-        orders = self.stored_orders()
-        with self.runtime.storage.transaction() as tx:
-            return tx.items_for_orders([o.id for o in orders.values()])
 
     def close(self) -> None:
         self.runtime.close()

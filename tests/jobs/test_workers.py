@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from core import JobRunStatus, NewShop, OrderQuery
+from core import JobRunStatus, NewShop
 from core.jobcontrol import add_shop, run_job_now
 from core.queues import QueueBackend
 from core.runs import execute_run
 from core.runtime import Runtime
 from core.settings import Settings
 from plugins.shopify.simulator import FaultConfig, ShopSimulator
+from plugins.shopify.simulator.agreement import stored_state
 
 from ..servers import seeded_shop, serving
 
@@ -53,16 +54,7 @@ def start_worker(env: dict[str, str], *, burst: bool) -> subprocess.Popen[bytes]
 
 
 def stored_canceled(runtime: Runtime, shop_id: int) -> dict[str, int]:
-    out: dict[str, int] = {}
-    after = None
-    with runtime.storage.transaction() as tx:
-        while True:
-            page = tx.list_orders(OrderQuery(shop_id=shop_id), first=250, after=after)
-            for items in tx.items_for_orders([o.id for o in page.items]).values():
-                out.update({i.source_id: i.canceled_quantity for i in items if i.canceled_quantity})
-            if not page.has_next:
-                return out
-            after = page.cursors[-1]
+    return stored_state(runtime.storage, shop_id).canceled_units
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.1):  # type: ignore[no-untyped-def]

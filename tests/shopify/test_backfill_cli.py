@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core import JobRunStatus, OrderQuery, RunTrigger
+from core import JobRunStatus, RunTrigger
 from plugins.shopify.simulator import ShopSimulator
+from plugins.shopify.simulator.agreement import stored_state
 from plugins.storage.sqlalchemy.backend import SqlAlchemyBackend
 
 from ..servers import serving
@@ -57,15 +58,7 @@ def test_backfill_reads_the_window_in_bulk_and_stores_it_exactly(served: tuple[S
             assert run is not None and run.status is JobRunStatus.SUCCEEDED and run.trigger is RunTrigger.BACKFILL
             assert run.window_from is not None and run.window_from.strftime("%Y-%m-%dT%H:%M:%S") == since
             assert run.orders_seen == 1_500
-            stored: dict[str, int] = {}
-            after = None
-            while True:
-                page = tx.list_orders(OrderQuery(), first=500, after=after)
-                for items in tx.items_for_orders([o.id for o in page.items]).values():
-                    stored.update({i.source_id: i.canceled_quantity for i in items if i.canceled_quantity})
-                if not page.has_next:
-                    break
-                after = page.cursors[-1]
+        stored = stored_state(storage).canceled_units
     finally:
         storage.dispose()
     assert stored == {line: n for line, n in sim.truth().canceled_units.items() if n}

@@ -15,7 +15,8 @@ query costs with a leaky bucket, bulk operations, and injectable faults.
 Modules: :mod:`.shop` (the facade), :mod:`.store` and :mod:`.records` (state and quantity
 rules), :mod:`.seed`, :mod:`.clock`, :mod:`.paging`, :mod:`.search`, :mod:`.cost`, :mod:`.bucket`,
 :mod:`.executor` with :mod:`.registry`, :mod:`.resolvers`, :mod:`.roots`, :mod:`.bulk`,
-:mod:`.endpoint` (request pipeline), :mod:`.app` (HTTP), :mod:`.faults`.
+:mod:`.endpoint` (request pipeline), :mod:`.app` (HTTP), :mod:`.faults`, :mod:`.agreement` (a store
+compared with the ground truth).
 """
 
 from __future__ import annotations
