@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,32 +79,10 @@ def fresh_database(keep: bool) -> Iterator[str]:
 
 
 def source_orders(start: int, count: int):  # type: ignore[no-untyped-def]
-    """Orders ``start .. start+count``: 1-4 lines; a fifth with units canceled before fulfilment,
-    one in twelve canceled as a whole."""
-    from core import SourceLineItem, SourceOrder, SourceRefundLine
+    """Orders ``start .. start+count``: 1-4 lines, 7 s apart (see bench/synthetic_orders.py)."""
+    from synthetic_orders import source_orders as synthetic
 
-    for n in range(start, start + count):
-        updated = T0 + timedelta(seconds=n * 7)
-        whole_cancel = n % 12 == 0
-        lines, refunds = [], []
-        for k in range(1 + n % 4):
-            quantity = 1 + (n + k) % 4
-            canceled = quantity if whole_cancel else (min(quantity, 1 + k) if n % 5 == 0 else 0)
-            shipped = 0 if whole_cancel else min(quantity - canceled, (n + k) % 2)
-            line_id = f"gid://shopify/LineItem/{n * 10 + k}"
-            lines.append(SourceLineItem(
-                source_id=line_id, sku=f"SKU-{(n + k) % 500:04d}", title=f"Product {(n + k) % 500}",
-                quantity=quantity, current_quantity=quantity - canceled,
-                unfulfilled_quantity=quantity - canceled - shipped, non_fulfillable_quantity=canceled))
-            if canceled:
-                refunds.append(SourceRefundLine(
-                    source_id=f"gid://shopify/RefundLineItem/{n * 10 + k}", refund_id=f"gid://shopify/Refund/{n}",
-                    line_item_id=line_id, quantity=canceled, restock_type="CANCEL", created_at=updated))
-        yield SourceOrder(
-            source_id=f"gid://shopify/Order/{5_000_000_000 + n}", name=f"#{100000 + n}",
-            created_at=updated - timedelta(hours=1), updated_at=updated,
-            cancelled_at=updated if whole_cancel else None, cancel_reason="CUSTOMER" if whole_cancel else None,
-            line_items=tuple(lines), refund_lines=tuple(refunds))
+    return synthetic(start, count, t0=T0, every_seconds=7, lines=(1, 4), name_base=100_000)
 
 
 def seed(url: str, orders: int, data_dir: Path) -> str:

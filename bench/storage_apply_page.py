@@ -17,45 +17,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import NewShop, OrderVerdict, SourceLineItem, SourceOrder, SourceRefundLine, judge_order  # noqa: E402
+from core import NewShop, OrderVerdict, judge_order  # noqa: E402
 from plugins.storage.sqlalchemy.backend import SqlAlchemyBackend  # noqa: E402
+from synthetic_orders import source_orders  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def make_verdicts(count: int) -> list[OrderVerdict]:
-    verdicts = []
-    for n in range(1, count + 1):
-        updated = T0 + timedelta(seconds=n)
-        whole_cancel = n % 12 == 0
-        lines, refunds = [], []
-        for k in range(2 + n % 2):
-            quantity = 1 + (n + k) % 4
-            canceled = quantity if whole_cancel else (min(quantity, 1 + k) if n % 5 == 0 else 0)
-            shipped = 0 if whole_cancel else min(quantity - canceled, (n + k) % 2)
-            line_id = f"gid://shopify/LineItem/{n * 10 + k}"
-            lines.append(SourceLineItem(
-                source_id=line_id, sku=f"SKU-{(n + k) % 500:04d}", title=f"Product {(n + k) % 500}",
-                quantity=quantity, current_quantity=quantity - canceled,
-                unfulfilled_quantity=quantity - canceled - shipped, non_fulfillable_quantity=canceled,
-            ))  # fmt: skip
-            if canceled:
-                refunds.append(SourceRefundLine(
-                    source_id=f"gid://shopify/RefundLineItem/{n * 10 + k}", refund_id=f"gid://shopify/Refund/{n}",
-                    line_item_id=line_id, quantity=canceled, restock_type="CANCEL", created_at=updated,
-                ))  # fmt: skip
-        verdicts.append(judge_order(SourceOrder(
-            source_id=f"gid://shopify/Order/{5_000_000_000 + n}", name=f"#{1000 + n}",
-            created_at=updated - timedelta(hours=1), updated_at=updated,
-            cancelled_at=updated if whole_cancel else None, cancel_reason="CUSTOMER" if whole_cancel else None,
-            line_items=tuple(lines), refund_lines=tuple(refunds),
-        )))  # fmt: skip
-    return verdicts
+    return [judge_order(order) for order in source_orders(1, count, t0=T0, every_seconds=1, lines=(2, 3),
+                                                          name_base=1000)]
 
 
 def run(url: str, verdicts: list[OrderVerdict], page_size: int) -> None:
