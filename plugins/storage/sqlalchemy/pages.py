@@ -120,7 +120,8 @@ def _plan_increases(
     return raises, history
 
 
-def _insert_rows(tx: TxBase, table: Table, rows: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]] | None]:
+def _insert_rows(tx: TxBase, table: Table, rows: list[dict[str, Any]], *,
+                 computed: dict[str, Any] | None = None) -> tuple[Any, list[dict[str, Any]] | None]:
     """An ``INSERT`` of ``rows`` (ready for ``on_conflict_*``/``returning``) and its execute parameters.
 
     PostgreSQL gets one array per column, ``INSERT ... SELECT * FROM unnest(...)``: a short
@@ -129,6 +130,9 @@ def _insert_rows(tx: TxBase, table: Table, rows: list[dict[str, Any]]) -> tuple[
     size, which psycopg re-parses in Python each time (measured: 40% of a page's time). Arrays
     keep the rows' order, so the locking order of the page is kept too. SQLite gets a plain
     executemany.
+
+    ``computed``: PostgreSQL only, columns whose value is an SQL expression evaluated by the
+    INSERT itself (the same for every row).
     """
     if not tx._is_postgres:
         return tx._insert(table), rows
@@ -137,8 +141,10 @@ def _insert_rows(tx: TxBase, table: Table, rows: list[dict[str, Any]]) -> tuple[
     columns = list(rows[0])
     arrays = [bindparam(f"{column}_values", [row[column] for row in rows], type_=ARRAY(table.c[column].type))
               for column in columns]  # fmt: skip
-    source = select(func.unnest(*arrays).table_valued(*columns).render_derived())
-    return tx._insert(table).from_select(columns, source), None
+    rows_table = func.unnest(*arrays).table_valued(*columns).render_derived()
+    extra = computed or {}
+    source = select(*rows_table.c, *extra.values())
+    return tx._insert(table).from_select([*columns, *extra], source), None
 
 
 def _latest_version_per_order(verdicts: Sequence[OrderVerdict]) -> list[OrderVerdict]:
@@ -254,15 +260,11 @@ def _upsert_items(
 def _record_history(tx: TxBase, conn: Connection, history: list[dict[str, Any]]) -> tuple[Cancellation, ...]:
     if not history:
         return ()
-    rows = history
-    if tx._is_postgres:
-        # This transaction's id orders the history for pollers (list_cancellations); SQLite's
-        # writers take turns, so there the ids alone are in commit order.
-        txid = conn.execute(select(CURRENT_TXID)).scalar_one()
-        rows = [{**row, "commit_txid": txid} for row in history]
+    # On PostgreSQL the writing transaction's id orders the history for pollers
+    # (list_cancellations); SQLite's writers take turns, so there the ids alone are in commit order.
     # Matched back by item_id (unique within a page) rather than sort_by_parameter_order, which
     # SQLite can only honour by inserting one row per statement.
-    insert, params = _insert_rows(tx, cancellations, rows)
+    insert, params = _insert_rows(tx, cancellations, history, computed={"commit_txid": CURRENT_TXID})
     stmt = insert.returning(cancellations.c.id, cancellations.c.item_id)
     ids = {item_id: row_id for row_id, item_id in conn.execute(stmt, params)}
     return tuple(Cancellation(id=ids[row["item_id"]], **row) for row in history)
