@@ -174,9 +174,10 @@ def backfill_window(runtime: Runtime, since: datetime, until: datetime | None = 
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ValidationError(f"{name} must carry a timezone", field=name)
-    if until is not None and until > runtime.now():
+    now = runtime.now()
+    if until is not None and until > now:
         raise ValidationError("until cannot be in the future", field="until")
-    end = until or runtime.now() - timedelta(seconds=runtime.settings.window_settle_seconds)
+    end = until or now - timedelta(seconds=runtime.settings.window_settle_seconds)
     if since >= end:
         raise ValidationError(f"the backfill window is empty: since {since.isoformat()} is not before "
                               f"{end.isoformat()}", field="since")
