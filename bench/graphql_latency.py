@@ -128,7 +128,7 @@ def make_app():  # type: ignore[no-untyped-def]
     from core import Settings
     from core.queues import QueueBackend
     from core.runtime import Runtime
-    from gateway import app as gateway_app
+    from gateway.api import app as gateway_app
 
     logging.getLogger("sync_gateway").setLevel(logging.WARNING)
     settings = Settings(data_dir=Path(tempfile.gettempdir()) / "sg-bench", database_url=os.environ[DATABASE_ENV])

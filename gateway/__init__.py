@@ -1,8 +1,7 @@
-"""The GraphQL API of the sync gateway (strawberry on starlette).
+"""The gateway: the two faces of the sync gateway, each in its own room.
 
-Organised like PyCon Italia's backend: one folder per domain (``orders``, ``jobs``, ``shops``,
-``tokens``, ``system``) with ``types``, ``queries`` and ``mutations``; a per-request
-:class:`~gateway.context.Context` holding DataLoaders; permissions in one module; the schema
-exported to ``docs/schema.graphql`` and checked by a test. Build the app with
-:func:`gateway.app.create_app`.
+- :mod:`gateway.api`: the GraphQL API (strawberry on starlette), the webhook receiver and the
+  per-domain folders; what frontends and integrators talk to over HTTP.
+- :mod:`gateway.cli`: the ``sync-gateway`` command line: commands, the demo, foreground runs.
+- :mod:`gateway.startup`: the executable's entry point, shared by both.
 """

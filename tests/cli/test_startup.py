@@ -42,7 +42,8 @@ def test_a_command_builds_its_runtime_with_the_collector_paused_then_resumes_it(
     out = run_python("""
         import gc, sys
         import core.runtime
-        from gateway import cli, startup
+        from gateway import startup
+        from gateway.cli import commands as cli
 
         seen = {}
         build = core.runtime.Runtime.build.__func__

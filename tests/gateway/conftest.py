@@ -15,7 +15,7 @@ from core.apitokens import issue_token
 from core.plugins import make_plugin_manager
 from core.queues import QueueBackend
 from core.runtime import Runtime
-from gateway.app import create_app
+from gateway.api.app import create_app
 
 ADMIN = "admin"
 READ = "read"

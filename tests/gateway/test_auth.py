@@ -6,9 +6,9 @@ import pytest
 
 from core import TokenRole
 from core.apitokens import issue_token
-from gateway import ids
-from gateway.permissions import IsAdmin, IsAuthenticated
-from gateway.schema import schema
+from gateway.api import ids
+from gateway.api.permissions import IsAdmin, IsAuthenticated
+from gateway.api.schema import schema
 
 from .conftest import ADMIN, NO_TOKEN, READ, Api
 from .seed import new_shop

@@ -1,4 +1,4 @@
-"""The executor's short paths (gateway.execution) answer exactly what graphql-core's own path does.
+"""The executor's short paths (gateway.api.execution) answer exactly what graphql-core's own path does.
 
 Each document runs twice, through the gateway's execution context and through strawberry's
 plain one, and the two responses (data and errors, with their messages, paths and locations)
@@ -17,9 +17,9 @@ import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from core import TokenRole
-from gateway.context import Context
-from gateway.execution import execution_context_for, prefetched
-from gateway.schema import build_schema
+from gateway.api.context import Context
+from gateway.api.execution import execution_context_for, prefetched
+from gateway.api.schema import build_schema
 
 from .conftest import Api
 from .seed import new_shop, seed

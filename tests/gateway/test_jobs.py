@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core import JobRunStatus, RunTrigger
-from gateway import ids
+from gateway.api import ids
 
 from .conftest import READ, Api
 from .seed import new_shop
@@ -297,7 +297,7 @@ async def test_run_job_now_with_the_queue_down_records_a_failed_run(tmp_path, da
     from core.plugins import make_plugin_manager
     from core.queues import QueueBackend
     from core.runtime import Runtime
-    from gateway.app import create_app
+    from gateway.api.app import create_app
     from tests.servers import free_port
 
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")

@@ -14,8 +14,8 @@ from core.apitokens import issue_token
 from core.plugins import make_plugin_manager
 from core.queues import QueueBackend
 from core.runtime import Runtime
-from gateway.app import create_app
-from gateway.pagination import encode_cursor
+from gateway.api.app import create_app
+from gateway.api.pagination import encode_cursor
 
 from .conftest import Api
 from .seed import new_shop, seed

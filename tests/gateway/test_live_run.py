@@ -13,8 +13,8 @@ from core import TokenRole
 from core.apitokens import issue_token
 from core.jobs import bind_runtime, unbind_runtime
 from core.queues import QueueBackend
-from gateway import ids
-from gateway.app import create_app
+from gateway.api import ids
+from gateway.api.app import create_app
 from plugins.shopify.simulator.faults import FaultConfig
 from tests.harness import T0, Harness, fast_settings
 from tests.servers import serving

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
-from gateway.export_schema import DEFAULT_PATH, render
-from gateway.schema import build_schema, schema
+from gateway.api.export_schema import DEFAULT_PATH, render
+from gateway.api.schema import build_schema, schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,11 +102,11 @@ NODES = {"Order", "OrderItem", "ItemCancellation", "Job", "JobRun", "Shop", "Api
 
 def test_the_committed_sdl_matches_the_code() -> None:
     assert DEFAULT_PATH == ROOT / "docs" / "schema.graphql"
-    assert DEFAULT_PATH.read_text() == render(), "docs/schema.graphql drifted: run python -m gateway.export_schema"
+    assert DEFAULT_PATH.read_text() == render(), "docs/schema.graphql drifted: run python -m gateway.api.export_schema"
 
 
 def test_export_schema_check_mode() -> None:
-    result = subprocess.run([sys.executable, "-m", "gateway.export_schema", "--check"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "gateway.api.export_schema", "--check"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from gateway import ids
-from gateway.schema import schema
+from gateway.api import ids
+from gateway.api.schema import schema
 
 from .conftest import READ, Api
 

@@ -13,8 +13,8 @@ from core import JobRunStatus, TokenRole
 from core.apitokens import issue_token
 from core.jobcontrol import run_job_now
 from core.queues import QueueBackend
-from gateway import ids
-from gateway.app import create_app
+from gateway.api import ids
+from gateway.api.app import create_app
 from tests.servers import serving
 
 from .conftest import build_runtime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import OrderQuery
-from gateway import ids
+from gateway.api import ids
 
 from .conftest import Api
 from .seed import SHOP_SECRET, new_shop, seed

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from core import TokenRole
 from core.apitokens import TOUCH_INTERVAL, TokenCache, hash_token, issue_token
-from gateway.app import create_app
+from gateway.api.app import create_app
 
 from .conftest import Api
 from .seed import new_shop, seed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.apitokens import hash_token
-from gateway import ids
+from gateway.api import ids
 
 from .conftest import ADMIN, READ, Api
 
@@ -76,7 +76,7 @@ async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_bound(ap
 
     from core import TokenRole
     from core.apitokens import TokenCache, issue_token, revoke_token
-    from gateway.app import create_app
+    from gateway.api.app import create_app
 
     record, plaintext = issue_token(api.runtime, name="kiosk", role=TokenRole.READ)
     monotonic = [0.0]

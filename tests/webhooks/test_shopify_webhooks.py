@@ -19,7 +19,7 @@ import pytest
 from core import Cancellation, JobRun, Shop, hookimpl
 from core.jobs import bind_runtime, unbind_runtime
 from core.queues import QueueBackend
-from gateway.app import create_app
+from gateway.api.app import create_app
 
 from ..harness import SHOP_DOMAIN, Harness, fast_settings
 

@@ -54,7 +54,7 @@ async def attempt(
             ``["schedule", "cron"]``); unmapped names become a one-element path.
         not_found: the path reported for a NotFoundError (usually the id argument).
         also: further core errors this mutation reports as user errors (their messages are
-            written for users, see gateway.errors.USER_FACING).
+            written for users, see gateway.api.errors.USER_FACING).
     """
     try:
         return await info.context.call(work, *args), []

@@ -25,7 +25,7 @@ from core.runtime import Runtime
 from core.scheduler import SchedulerThread
 from core.settings import Settings
 
-from .startup import settle_heap
+from ..startup import settle_heap
 
 DEMO_SHOP = "demo"
 DEMO_EVERY_SECONDS = 60
@@ -147,7 +147,7 @@ def _serve_in_thread(app: object, name: str) -> tuple[uvicorn.Server, int]:
 
 
 def _make_api_server(runtime: Runtime, queue: QueueBackend, host: str, port: int) -> tuple[uvicorn.Server, int]:
-    from .app import create_app
+    from ..api.app import create_app
 
     port = port or _free_port(host)
     config = uvicorn.Config(create_app(runtime, queue), host=host, port=port, log_level="warning")

@@ -63,7 +63,7 @@ def _runtime(upgrade: bool = True) -> Runtime:
     from core.runtime import Runtime
     from core.settings import Settings
 
-    from .startup import settle_heap
+    from ..startup import settle_heap
 
     settings = Settings()
     _setup_logging(settings.log_level)
@@ -99,7 +99,7 @@ def serve(
     from core.queues import QueueBackend
     from core.scheduler import SchedulerThread
 
-    from .app import create_app, settle_heap_for_serving
+    from ..api.app import create_app, settle_heap_for_serving
 
     runtime = _runtime()
     queue = QueueBackend.from_settings(runtime.settings)

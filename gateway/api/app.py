@@ -1,5 +1,5 @@
 """The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser),
-``/webhooks/<source>`` (the fast path, see :mod:`gateway.webhooks`) and ``/healthz``."""
+``/webhooks/<source>`` (the fast path, see :mod:`gateway.api.webhooks`) and ``/healthz``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from core.runtime import Runtime
 
 from .context import Context
 from .schema import build_schema
-from .startup import settle_heap
+from ..startup import settle_heap
 from .webhooks import webhook_routes
 
 

@@ -58,7 +58,7 @@ class Order(Node):
     synced_at: datetime = strawberry.field(description="When the gateway last stored this order.")
     pk: strawberry.Private[int]
     prefetched_items: strawberry.Private[list[OrderItem] | None] = None
-    """Set by a listing that read the page's items with the page (see gateway.selection)."""
+    """Set by a listing that read the page's items with the page (see gateway.api.selection)."""
     prefetched_canceled_quantity: strawberry.Private[int | None] = None
 
     @classmethod
@@ -69,7 +69,7 @@ class Order(Node):
                    prefetched_items=items,
                    prefetched_canceled_quantity=sum(i.canceled_quantity for i in items) if items is not None else None)
 
-    # The executor reads a prefetched value straight from its attribute (gateway.execution);
+    # The executor reads a prefetched value straight from its attribute (gateway.api.execution);
     # these resolvers run only when nothing was prefetched. They return an awaitable instead of
     # being coroutines, so a prefetched value never costs a coroutine.
 

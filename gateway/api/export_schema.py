@@ -1,4 +1,4 @@
-"""Write the schema's SDL to docs/schema.graphql: ``python -m gateway.export_schema [--check] [path]``."""
+"""Write the schema's SDL to docs/schema.graphql: ``python -m gateway.api.export_schema [--check] [path]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from strawberry.printer import print_schema
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "schema.graphql"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"
 
 
 def render() -> str:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if check:
         current = path.read_text() if path.exists() else ""
         if current != text:
-            print(f"{path} is out of date; run: python -m gateway.export_schema", file=sys.stderr)
+            print(f"{path} is out of date; run: python -m gateway.api.export_schema", file=sys.stderr)
             return 1
         print(f"{path} is up to date")
         return 0
