@@ -14,6 +14,7 @@ import anyio
 from anyio.abc import ObjectReceiveStream
 
 from .cancellations import judge_order
+from .errors import GatewayError, LeaseLost
 from .jobkinds import RunContext, RunOutcome
 from .models import FetchStats, OrderPage, PageResult, RunTrigger
 
@@ -32,6 +33,24 @@ class CanceledItemsJob:
         stats = FetchStats()
         orders_seen = items = units = orders_canceled = pages = 0
         started = time.monotonic()
+        last: str | None = None
+
+        def report() -> None:
+            context.report(
+                {
+                    "pages": pages,
+                    "ordersSeen": orders_seen,
+                    "itemsCanceled": items,
+                    "unitsCanceled": units,
+                    "ordersCanceled": orders_canceled,
+                    "checkpoint": last,
+                    "apiCost": stats.actual_cost,
+                    "throttled": stats.throttled,
+                    "retries": stats.retries,
+                    "elapsedSeconds": round(time.monotonic() - started, 3),
+                }
+            )
+
         try:
             async with _unwrapped_errors(), anyio.create_task_group() as tg:
                 send, receive = anyio.create_memory_object_stream[OrderPage](max_buffer_size=1)
@@ -49,20 +68,13 @@ class CanceledItemsJob:
                     if context.on_page is not None:
                         context.on_page(result)
                     last = page.orders[-1].updated_at.isoformat() if page.orders else None
-                    context.report(
-                        {
-                            "pages": pages,
-                            "ordersSeen": orders_seen,
-                            "itemsCanceled": items,
-                            "unitsCanceled": units,
-                            "ordersCanceled": orders_canceled,
-                            "checkpoint": last,
-                            "apiCost": stats.actual_cost,
-                            "throttled": stats.throttled,
-                            "retries": stats.retries,
-                            "elapsedSeconds": round(time.monotonic() - started, 3),
-                        }
-                    )
+                    report()
+        except GatewayError as failure:
+            # The failed page's requests, throttled replies and retries count in the history too.
+            if failure.stats is not None and not isinstance(failure, LeaseLost):
+                stats.add(failure.stats)
+                report()
+            raise
         finally:
             with anyio.CancelScope(shield=True):
                 await source.aclose()
@@ -108,6 +120,7 @@ async def _drain(receive: ObjectReceiveStream[OrderPage]) -> AsyncIterator[Order
 
 
 def _store_page(context: RunContext, page: OrderPage) -> PageResult:
+    context.ensure_lease()  # a run another run took over stops here, at a page boundary
     verdicts = [judge_order(order) for order in page.orders]
     runtime = context.runtime
     with runtime.storage.transaction() as tx:

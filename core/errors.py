@@ -15,12 +15,18 @@ message that says what went wrong and, where we know it, what to do about it::
     │   └── SourceDataError       a reply we cannot trust (malformed JSON, missing fields)
     ├── StorageError              the store refused a write or read
     └── JobError                  a run that could not start or finish
-        └── RunOverlapError       a run of the same job is already in progress
+        ├── RunOverlapError       a run of the same job is already in progress
+        └── LeaseLost             a run lost its job's lease to another run: it stops
 
 Messages never contain secrets (access tokens, webhook secrets, API tokens).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import FetchStats
 
 
 class GatewayError(Exception):
@@ -35,6 +41,9 @@ class GatewayError(Exception):
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
+        self.stats: FetchStats | None = None
+        """What the failed work had cost upstream, when a source knows it (requests, throttled
+        replies, retries): a failed run's history counts them too."""
 
     def __str__(self) -> str:
         if self.suggestion:
@@ -93,3 +102,9 @@ class JobError(GatewayError):
 
 class RunOverlapError(JobError):
     """A run of the same job is already in progress."""
+
+
+class LeaseLost(JobError):
+    """A run could not renew its job's lease (another run took the job over, or the store was
+    out of reach for longer than the lease): it stops at the next page boundary and writes
+    nothing that ends a run, so it can never overwrite the run that took over."""

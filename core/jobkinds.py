@@ -23,9 +23,18 @@ class RunOutcome:
     stats: FetchStats
 
 
+def _no_lease() -> None:
+    """A run outside the scheduler's lease (a test, a foreground preview) has nothing to lose."""
+
+
 @dataclass(slots=True)
 class RunContext:
-    """Everything a job kind needs for one run. ``report`` publishes live progress."""
+    """Everything a job kind needs for one run.
+
+    ``report`` publishes live progress (and raises :class:`~core.errors.LeaseLost` once the
+    run lost its lease); ``ensure_lease`` raises the same: call it before each unit of work
+    (a page), so a run that another run took over stops at the next boundary.
+    """
 
     runtime: Runtime
     shop: Shop
@@ -35,6 +44,7 @@ class RunContext:
     report: Callable[[dict[str, object]], None]
     source_options: dict[str, object]
     on_page: Callable[[PageResult], None] | None = None
+    ensure_lease: Callable[[], None] = _no_lease
 
 
 @runtime_checkable

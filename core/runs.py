@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import anyio
 
-from .errors import GatewayError, NotFoundError
+from .errors import GatewayError, LeaseLost, NotFoundError
 from .jobkinds import RunContext, RunOutcome
 from .models import Job, JobRun, JobRunStatus, RunTrigger, Shop, Window
 from .runtime import Runtime
@@ -115,21 +115,25 @@ def execute_run(runtime: Runtime, run_id: int, *, progress: ProgressSink | None 
 def _run_kind(runtime: Runtime, shop: Shop, job: Job, run: JobRun, window: Window,
               progress: ProgressSink | None) -> RunOutcome:
     kind = runtime.job_kind(job.kind)
-    reporter = _ProgressReporter(runtime, job, run, progress)
+    lease = _Lease(runtime, job, run)
+    reporter = _ProgressReporter(runtime, lease, run, progress)
     context = RunContext(runtime=runtime, shop=shop, job=job, run=run, window=window,
-                         report=reporter, source_options={})
-    heartbeat = _LeaseHeartbeat(runtime, job, run)
-    heartbeat.start()
+                         report=reporter, source_options={}, ensure_lease=lease.ensure)
+    lease.start()
     try:
         return anyio.run(kind.run, context)
     finally:
-        heartbeat.stop()
+        lease.stop()
         reporter.flush()
 
 
 def _finish_succeeded(runtime: Runtime, shop: Shop, job: Job, run: JobRun, window: Window,
                       outcome: RunOutcome) -> JobRun:
     with runtime.storage.transaction() as tx:
+        # Fencing: the renewal locks the job row, so no other run can take the lease between
+        # this check and the commit; a run that lost it writes nothing that ends a run.
+        if not _still_holds(runtime, tx, job, run):
+            return _lost_to_another_run(tx, shop, job, run)
         watermark = tx.get_watermark(job.id)
         # A window that starts after the watermark leaves a gap behind it: storing it must not
         # let the watermark jump over the gap.
@@ -146,15 +150,32 @@ def _finish_succeeded(runtime: Runtime, shop: Shop, job: Job, run: JobRun, windo
 
 def _finish_failed(runtime: Runtime, shop: Shop, job: Job, run: JobRun, exc: BaseException) -> JobRun:
     message = describe_failure(shop, run, exc)
-    log.error("run %s of %s/%s failed: %s", run.id, shop.name, job.kind, message,
-              exc_info=not isinstance(exc, GatewayError))
     with runtime.storage.transaction() as tx:
         current = tx.get_run(run.id) or run
+        if not _still_holds(runtime, tx, job, run) and current.status not in ACTIVE:
+            return _lost_to_another_run(tx, shop, job, run)
+        log.error("run %s of %s/%s failed: %s", run.id, shop.name, job.kind, message,
+                  exc_info=not isinstance(exc, GatewayError))
         final = tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(), error=message,
                               **_progress_counts(current))
         tx.release_lease(job.id, run_id=run.id)
     runtime.notify_run_finished(shop, job, final)
     return final
+
+
+ACTIVE = frozenset({JobRunStatus.QUEUED, JobRunStatus.RUNNING})
+
+
+def _still_holds(runtime: Runtime, tx: StorageTx, job: Job, run: JobRun) -> bool:
+    until = runtime.now() + timedelta(seconds=runtime.settings.lease_seconds)
+    return tx.renew_lease(job.id, run_id=run.id, expires_at=until)
+
+
+def _lost_to_another_run(tx: StorageTx, shop: Shop, job: Job, run: JobRun) -> JobRun:
+    current = tx.get_run(run.id) or run
+    log.warning("run %s of %s/%s lost its lease to another run; it stops and leaves the run's record "
+                "as the run that took over wrote it (%s)", run.id, shop.name, job.kind, current.status.value)
+    return current
 
 
 def _finish_skipped(runtime: Runtime, tx: StorageTx, shop: Shop, job: Job, run: JobRun, why: str) -> JobRun:
@@ -205,38 +226,18 @@ def _progress_counts(run: JobRun) -> dict[str, object]:
     }
 
 
-class _ProgressReporter:
-    """Stores live progress on the run (at most every half second) and forwards it to a sink."""
+class _Lease:
+    """The run's lease on its job: renewed while the run works, so only a dead worker's expires.
 
-    interval = 0.5
-
-    def __init__(self, runtime: Runtime, job: Job, run: JobRun, sink: ProgressSink | None) -> None:
-        self.runtime, self.job, self.run, self.sink = runtime, job, run, sink
-        self._last_saved = 0.0
-        self._pending: dict[str, object] | None = None
-
-    def __call__(self, progress: dict[str, object]) -> None:
-        self._pending = progress
-        if self.sink is not None:
-            self.sink(progress)
-        if time.monotonic() - self._last_saved >= self.interval:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending is None:
-            return
-        progress, self._pending = self._pending, None
-        self._last_saved = time.monotonic()
-        with self.runtime.storage.transaction() as tx:
-            tx.update_run(self.run.id, progress=progress, pages=progress.get("pages", 0),
-                          orders_seen=progress.get("ordersSeen", 0))
-
-
-class _LeaseHeartbeat:
-    """Renews the job's lease while the run works, so only a dead worker's lease expires."""
+    It is *lost* when a renewal finds another run holding it, or when no renewal has succeeded
+    for a whole lease (the store out of reach, the process stopped): from then on the run may
+    still be the holder, but it can no longer know, so it stops at the next page boundary.
+    """
 
     def __init__(self, runtime: Runtime, job: Job, run: JobRun) -> None:
         self.runtime, self.job, self.run = runtime, job, run
+        self._lost = threading.Event()
+        self._renewed_at = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{run.id}", daemon=True)
 
@@ -247,15 +248,69 @@ class _LeaseHeartbeat:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def held(self) -> bool:
+        return not self._lost.is_set() and time.monotonic() - self._renewed_at < self.runtime.settings.lease_seconds
+
+    def ensure(self) -> None:
+        """Raise :class:`LeaseLost` unless the run still holds its lease."""
+        if not self.held():
+            raise LeaseLost(f"run {self.run.id} lost its lease on job {self.job.id} (another run took over, "
+                            "or the store was out of reach for longer than LEASE_SECONDS); it stopped")
+
+    def renew(self, tx: StorageTx) -> bool:
+        """Renew in ``tx``; False (and lost for good) if another run holds the lease now."""
+        until = self.runtime.now() + timedelta(seconds=self.runtime.settings.lease_seconds)
+        if tx.renew_lease(self.job.id, run_id=self.run.id, expires_at=until):
+            self._renewed_at = time.monotonic()
+            return True
+        if not self._lost.is_set():
+            log.warning("run %s lost its lease on job %s to another run; stopping at the next page",
+                        self.run.id, self.job.id)
+        self._lost.set()
+        return False
+
     def _beat(self) -> None:
         period = max(0.2, self.runtime.settings.lease_seconds / 3)
-        while not self._stop.wait(period):
-            until = self.runtime.now() + timedelta(seconds=self.runtime.settings.lease_seconds)
+        while not self._stop.wait(period) and not self._lost.is_set():
             try:
                 with self.runtime.storage.transaction() as tx:
-                    tx.renew_lease(self.job.id, run_id=self.run.id, expires_at=until)
+                    self.renew(tx)
             except Exception:
                 log.exception("could not renew the lease of run %s", self.run.id)
+
+
+class _ProgressReporter:
+    """Stores live progress on the run (at most every half second) and forwards it to a sink.
+
+    Each store renews the lease in the same transaction, so a run that lost its lease never
+    writes counts over the run that took over: the report raises :class:`LeaseLost` instead.
+    """
+
+    interval = 0.5
+
+    def __init__(self, runtime: Runtime, lease: _Lease, run: JobRun, sink: ProgressSink | None) -> None:
+        self.runtime, self.lease, self.run, self.sink = runtime, lease, run, sink
+        self._last_saved = 0.0
+        self._pending: dict[str, object] | None = None
+
+    def __call__(self, progress: dict[str, object]) -> None:
+        self.lease.ensure()
+        self._pending = progress
+        if self.sink is not None:
+            self.sink(progress)
+        if time.monotonic() - self._last_saved >= self.interval:
+            self.flush()
+            self.lease.ensure()
+
+    def flush(self) -> None:
+        if self._pending is None:
+            return
+        progress, self._pending = self._pending, None
+        self._last_saved = time.monotonic()
+        with self.runtime.storage.transaction() as tx:
+            if self.lease.renew(tx):
+                tx.update_run(self.run.id, progress=progress, pages=progress.get("pages", 0),
+                              orders_seen=progress.get("ordersSeen", 0))
 
 
 __all__ = ["describe_failure", "execute_run", "holder_name", "plan_window"]

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field(default="2026-07", description="Default Admin API version of a new shop.")
     http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout towards Shopify.")
     max_attempts: int = Field(default=6, ge=1, description="Attempts per Shopify request before a run fails.")
+    throttle_max_wait_seconds: float = Field(
+        default=900.0, gt=0,
+        description="Throttled replies never spend max_attempts: a run fails on throttling only after "
+        "waiting this long in all for the shop's rate limit.")
     bulk_threshold_orders: int | None = Field(
         default=None, ge=1,
         description="Windows with more orders than this are also read through a bulk query; unset: the "

@@ -7,14 +7,15 @@ One :class:`ShopifyClient` talks to one shop through one gql ``Client`` over
 What can go wrong, and what happens (research/shopify-api.md §C):
 
 =====================================  ==================================================
-HTTP 200, error code ``THROTTLED``     wait for the bucket to refill, retry
-HTTP 429                               wait ``Retry-After`` (else back off), retry
+HTTP 200, error code ``THROTTLED``     wait for the bucket to refill, retry (no attempt spent)
+HTTP 429                               wait ``Retry-After`` (else back off), retry (no attempt spent)
 HTTP 5xx / 408, timeouts, dropped      back off (exponential, full jitter), retry
 connections, unreadable bodies
 error code ``MAX_COST_EXCEEDED``       :class:`QueryTooExpensive`: the caller shrinks the query
 HTTP 401 / 403, ``ACCESS_DENIED``      :class:`core.SourceAuthError` at once
 HTTP 404, 3xx, invalid query           :class:`core.ConfigurationError` at once
-retry budget spent                     :class:`core.SourceUnavailable`
+retry budget spent, or throttled for   :class:`core.SourceUnavailable`
+longer than ``max_throttle_wait``
 =====================================  ==================================================
 
 The access token travels only in the request header: it is never formatted into a message, a
@@ -47,13 +48,14 @@ from graphql import OperationDefinitionNode, parse
 from core import (
     ConfigurationError,
     FetchStats,
+    GatewayError,
     SourceAuthError,
     SourceDataError,
     SourceUnavailable,
 )
 
 from . import queries
-from .pacing import CostPacer, Sleep, ThrottleStatus
+from .pacing import CostPacer, Hold, Sleep, ThrottleStatus
 from .replies import (
     HttpStatus,
     body_text,
@@ -93,12 +95,15 @@ class RetryPolicy:
         backoff_base: first backoff ceiling in seconds; doubles per attempt (full jitter below it).
         backoff_cap: largest backoff ceiling.
         max_wait: longest single wait Shopify may ask for (``Retry-After``, bucket refill).
+        max_throttle_wait: total seconds a client may wait on throttling before it gives up
+            (``Settings.throttle_max_wait_seconds``); throttling never spends ``max_attempts``.
     """
 
     max_attempts: int = 6
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     max_wait: float = 60.0
+    max_throttle_wait: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +197,8 @@ class ShopifyClient:
         self.sleep = sleep
         """Awaitable sleep for waits that are not backoffs (bulk polling)."""
         self._rng = rng or random.Random()
+        self.throttled_wait = 0.0
+        """Seconds this client has waited because Shopify throttled it (``max_throttle_wait``)."""
         self._documents: dict[str, GraphQLRequest] = {}
         http_options: dict[str, Any] = {
             "headers": {"X-Shopify-Access-Token": token, "Accept": "application/json"},
@@ -235,50 +242,101 @@ class ShopifyClient:
         """
         document = self._document(operation)
         request = GraphQLRequest(document, variable_values=dict(variables or {}), operation_name=document.operation_name)
+        try:
+            return await self._until_answered(request, stats, requested, what)
+        except GatewayError as failure:
+            failure.stats = stats  # a failed run's history counts what its last page cost too
+            raise
+
+    async def _until_answered(self, request: GraphQLRequest, stats: FetchStats, requested: float, what: str) -> Reply:
+        """Send ``request`` until it succeeds. Faults spend the attempt budget; throttling
+        does not: it waits as Shopify says, up to ``policy.max_throttle_wait`` per client."""
         attempt = 0
+        throttles_in_a_row = 0
         while True:
-            attempt += 1
             stats.requests += 1
-            await self.pacer.acquire(requested)
+            hold = await self.pacer.hold(requested)
+            if throttles_in_a_row:
+                self.throttled_wait += hold.slept
             try:
-                return await self._attempt(request, stats, requested)
+                return await self._attempt(request, stats, hold)
             except QueryTooExpensive as refused:
-                self.pacer.release(requested)
+                self._release(hold)
                 stats.throttled += refused.throttled
                 raise
             except _Retry as failure:
-                self.pacer.release(requested)
+                self._release(hold)
+                requested = failure.requested or requested
                 if failure.throttled:
                     stats.throttled += 1
-                requested = failure.requested or requested
-                if attempt >= self.policy.max_attempts:
-                    raise SourceUnavailable(
-                        f"Shopify shop {self.shop} is unavailable while {what}: {self._scrub(failure.cause)}; "
-                        f"gave up after {attempt} attempts",
-                        suggestion="the run can be retried; its window was not advanced",
-                    ) from None
+                    throttles_in_a_row += 1
+                    delay = self._throttle_delay(failure, throttles_in_a_row, requested)
+                    self._give_up_throttled_past_the_limit(what, delay, requested)
+                    self.throttled_wait += delay
+                else:
+                    attempt += 1
+                    throttles_in_a_row = 0
+                    if attempt >= self.policy.max_attempts:
+                        raise SourceUnavailable(
+                            f"Shopify shop {self.shop} is unavailable while {what}: {self._scrub(failure.cause)}; "
+                            f"gave up after {attempt} attempts",
+                            suggestion="the run can be retried; its window was not advanced",
+                        ) from None
+                    delay = self._delay(failure, attempt)
                 stats.retries += 1
-                delay = self._delay(failure, attempt)
                 log.warning(
-                    "Shopify shop %s: %s while %s; retry %d of %d in %.2fs",
+                    "Shopify shop %s: %s while %s; retrying in %.2fs%s",
                     self.shop,
                     self._scrub(failure.cause),
                     what,
-                    attempt,
-                    self.policy.max_attempts - 1,
                     delay + self.pacer.delay_for(requested),  # the pacer sleeps the bucket refill
+                    "" if failure.throttled else f" (attempt {attempt + 1} of {self.policy.max_attempts})",
                 )
                 if delay > 0:
                     await self._sleep(delay)
 
+    def _throttle_delay(self, failure: _Retry, in_a_row: int, requested: float) -> float:
+        """The wait after a throttled reply, on top of what the pacer will sleep for the refill.
+
+        Shopify's ``Retry-After`` (a 429) is waited as given. A THROTTLED reply's bucket went to
+        the pacer, whose next acquire sleeps the refill; only if that says "no wait" (a bucket
+        that claims room yet throttles: a temporary limit) do we back off, growing per throttle.
+        """
+        if failure.wait:
+            return min(failure.wait, self.policy.max_wait)
+        if self.pacer.delay_for(requested) > 0:
+            return 0.0
+        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (in_a_row - 1))
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    def _give_up_throttled_past_the_limit(self, what: str, next_wait: float, requested: float) -> None:
+        total = self.throttled_wait + next_wait + self.pacer.delay_for(requested)
+        if total <= self.policy.max_throttle_wait:
+            return
+        status = self.pacer.status
+        allows = ""
+        if status is not None:
+            allows = (f"; its plan allows {status.maximum_available:.0f} points, restoring "
+                      f"{status.restore_rate:.0f} per second")
+        raise SourceUnavailable(
+            f"Shopify shop {self.shop} kept throttling while {what}: waited {self.throttled_wait:.0f}s for "
+            f"its rate limit in all, past the limit of {self.policy.max_throttle_wait:.0f}s{allows}",
+            suggestion="the run can be retried; its window was not advanced. If this shop's limit stays low, "
+            "raise THROTTLE_MAX_WAIT_SECONDS or run fewer jobs of this shop at once",
+        )
+
     # --- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, request: GraphQLRequest, stats: FetchStats, requested: float) -> Reply:
+    def _release(self, hold: Hold) -> None:
+        if not hold.settled:  # no reply told the ledger about this query: it never started
+            self.pacer.release(hold.points)
+
+    async def _attempt(self, request: GraphQLRequest, stats: FetchStats, hold: Hold) -> Reply:
         session = await self._connect()
         try:
             result = await session.execute(request, get_execution_result=True)
         except TransportQueryError as exc:
-            self._record_cost(exc.extensions, stats)
+            self._record_cost(exc.extensions, stats, hold)
             raise self._classify_graphql_errors(exc.errors, exc.extensions, exc.data) from None
         except TransportConnectionFailed as exc:
             cause = exc.__cause__
@@ -293,7 +351,7 @@ class ShopifyClient:
             raise _Retry(f"transport error ({describe(exc)})") from None
         except TimeoutError:
             raise _Retry("the request timed out") from None
-        requested_cost, actual_cost = self._record_cost(result.extensions, stats)
+        requested_cost, actual_cost = self._record_cost(result.extensions, stats, hold)
         if not isinstance(result.data, dict):
             raise _Retry("the reply had no data object")
         extensions = result.extensions if isinstance(result.extensions, dict) else {}
@@ -312,7 +370,7 @@ class ShopifyClient:
             document = self._documents[operation] = GraphQLRequest(parsed, operation_name=name)
         return document
 
-    def _record_cost(self, extensions: Any, stats: FetchStats) -> tuple[float | None, float | None]:
+    def _record_cost(self, extensions: Any, stats: FetchStats, hold: Hold) -> tuple[float | None, float | None]:
         cost = extensions.get("cost") if isinstance(extensions, dict) else None
         if not isinstance(cost, dict):
             return None, None
@@ -320,7 +378,7 @@ class ShopifyClient:
         actual = number(cost.get("actualQueryCost"))
         stats.requested_cost += requested or 0.0
         stats.actual_cost += actual or 0.0
-        self.pacer.observe(ThrottleStatus.from_extension(cost.get("throttleStatus")))
+        self.pacer.settle(hold, ThrottleStatus.from_extension(cost.get("throttleStatus")), actual)
         return requested, actual
 
     # --- classification ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ from .bulk import (
     start_bulk,
 )
 from .client import RetryPolicy, ShopifyClient, shop_base_url
-from .pacing import Clock, CostPacer, Sleep
+from .pacing import BucketLedger, Clock, CostPacer, LocalLedger, RedisLedger, Sleep
 from .streams import WindowCount, describe_window, one_order, window_pages
 
 log = logging.getLogger("sync_gateway.shopify")
@@ -102,7 +102,8 @@ class ShopifySourceFactory:
     name = "shopify"
 
     def __init__(self) -> None:
-        self._pacers: dict[str, CostPacer] = {}
+        self._ledgers: dict[str, BucketLedger] = {}
+        self._connections: dict[str, object] = {}
         self._lock = threading.Lock()
 
     def create(self, *, shop: Shop, credentials: ShopCredentials, settings: Settings, **options: Any) -> ShopifySource:
@@ -125,12 +126,15 @@ class ShopifySourceFactory:
         sleep: Sleep | None = options.get("sleep")
         transport: httpx2.AsyncBaseTransport | None = options.get("transport")
         base_url = shop_base_url(shop.url)
+        backfill = bool(options.get("backfill"))
         if clock is not None or sleep is not None:
-            pacer = CostPacer(**({"clock": clock} if clock else {}), **({"sleep": sleep} if sleep else {}))
+            pacer = CostPacer(backfill=backfill, **({"clock": clock} if clock else {}),
+                              **({"sleep": sleep} if sleep else {}))
         else:
-            pacer = self._pacer(base_url)
+            pacer = CostPacer(ledger=self._ledger(base_url, settings), backfill=backfill)
         policy = RetryPolicy(
             max_attempts=settings.max_attempts,
+            max_throttle_wait=settings.throttle_max_wait_seconds,
             **{key: float(options[key]) for key in ("backoff_base", "backoff_cap", "max_wait") if key in options},
         )
         rng: random.Random | None = options.get("rng")
@@ -147,7 +151,7 @@ class ShopifySourceFactory:
             **({"sleep": sleep} if sleep else {}),
         )
         now: Callable[[], datetime] = options.get("now") or _utc_now
-        bulk = str(options.get("bulk", "always" if options.get("backfill") else "auto"))
+        bulk = str(options.get("bulk", "always" if backfill else "auto"))
         if bulk not in BULK_MODES:
             raise ConfigurationError(f"source option bulk={bulk!r} is not one of {', '.join(BULK_MODES)}")
         threshold = options.get("bulk_threshold", settings.bulk_threshold_orders)
@@ -159,12 +163,30 @@ class ShopifySourceFactory:
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
                              bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options)
 
-    def _pacer(self, base_url: str) -> CostPacer:
+    def _ledger(self, base_url: str, settings: Settings) -> BucketLedger:
+        """The shop's one budget: in Redis when the gateway has one (every worker shares it),
+        else in this process. Keyed by the shop's URL: Shopify's bucket is per app and shop."""
         with self._lock:
-            pacer = self._pacers.get(base_url)
-            if pacer is None:
-                pacer = self._pacers[base_url] = CostPacer()
-            return pacer
+            ledger = self._ledgers.get(base_url)
+            if ledger is None:
+                local = LocalLedger()
+                if settings.redis_url:
+                    ledger = RedisLedger(self._redis(settings.redis_url), f"sync-gateway:shopify-budget:{base_url}",
+                                         fallback=local)
+                else:
+                    ledger = local
+                self._ledgers[base_url] = ledger
+            return ledger
+
+    def _redis(self, url: str) -> object:
+        connection = self._connections.get(url)
+        if connection is None:
+            import redis
+
+            # Short timeouts: a budget that does not answer at once is replaced by the local one.
+            connection = self._connections[url] = redis.Redis.from_url(
+                url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return connection
 
 
 class ShopifySource:

@@ -32,14 +32,16 @@ from .fakes import FakeTime, ScriptedShopify
 SHOP_DATA = {"shop": {"name": "Demo", "myshopifyDomain": "demo-shop.myshopify.com"}, "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}]}}
 
 
-def make_client(server: ScriptedShopify, fake_time: FakeTime, *, attempts: int = 4, version: str = "2026-07") -> ShopifyClient:
+def make_client(server: ScriptedShopify, fake_time: FakeTime, *, attempts: int = 4, version: str = "2026-07",
+                max_throttle_wait: float = 900.0) -> ShopifyClient:
     return ShopifyClient(
         shop="demo (demo-shop.myshopify.com)",
         shop_url="demo-shop.myshopify.com",
         api_version=version,
         token=TOKEN,
         timeout=2.0,
-        policy=RetryPolicy(max_attempts=attempts, backoff_base=0.5, backoff_cap=4.0, max_wait=30.0),
+        policy=RetryPolicy(max_attempts=attempts, backoff_base=0.5, backoff_cap=4.0, max_wait=30.0,
+                           max_throttle_wait=max_throttle_wait),
         pacer=CostPacer(clock=fake_time.clock, sleep=fake_time.sleep),
         transport=server.transport,
         sleep=fake_time.sleep,
@@ -101,6 +103,46 @@ async def test_throttled_waits_for_the_refill_then_succeeds(fake_time: FakeTime)
     assert (stats.requests, stats.throttled, stats.retries) == (2, 1, 1)
 
 
+async def test_a_throttle_storm_spends_no_attempt(fake_time: FakeTime) -> None:
+    # Twenty THROTTLED replies in a row against a budget of four attempts: throttling is
+    # weather, not a fault, so the request waits each refill out and succeeds.
+    storm = [fakes.throttled(requested=500, available=0) for _ in range(20)]
+    server = ScriptedShopify([*storm, fakes.ok(SHOP_DATA)])
+    stats = FetchStats()
+    client = make_client(server, fake_time, attempts=4)
+    reply = await run(client, stats)
+    assert reply.data["shop"]["name"] == "Demo"
+    assert (stats.requests, stats.throttled, stats.retries) == (21, 20, 20)
+    # each wait is what throttleStatus said: 500 (+1) points at 100/s
+    assert fake_time.sleeps == [pytest.approx(5.01)] * 20
+    assert client.throttled_wait == pytest.approx(100.2)
+
+
+async def test_throttling_fails_only_past_the_total_wait_naming_shop_wait_and_plan(fake_time: FakeTime) -> None:
+    server = ScriptedShopify([fakes.throttled(requested=500, available=0, maximum=1000, rate=50) for _ in range(50)])
+    stats = FetchStats()
+    with pytest.raises(SourceUnavailable) as caught:
+        await run(make_client(server, fake_time, attempts=2, max_throttle_wait=60.0), stats)
+    message = str(caught.value)
+    assert "demo-shop.myshopify.com" in message and "kept throttling" in message
+    assert "past the limit of 60s" in message
+    assert "1000 points, restoring 50 per second" in message
+    assert sum(fake_time.sleeps) <= 60.0
+    assert len(server.requests) == 6  # 10 s a refill: the seventh wait would pass a minute
+    # What the failed request cost travels with the error, for the run's history.
+    assert caught.value.stats is stats
+    assert (stats.requests, stats.throttled) == (6, 6)
+    assert_no_token(caught.value)
+
+
+async def test_a_throttle_that_reports_room_backs_off_growing(fake_time: FakeTime) -> None:
+    # A temporarily lowered limit: THROTTLED although the bucket says it holds the points.
+    server = ScriptedShopify([fakes.throttled(requested=500, available=1500) for _ in range(3)] + [fakes.ok(SHOP_DATA)])
+    await run(make_client(server, fake_time), FetchStats())
+    assert len(fake_time.sleeps) == 3
+    assert 0.25 <= fake_time.sleeps[0] <= 0.5 and 0.5 <= fake_time.sleeps[1] <= 1.0 and 1.0 <= fake_time.sleeps[2] <= 2.0
+
+
 async def test_throttled_query_bigger_than_the_bucket_must_shrink(fake_time: FakeTime) -> None:
     server = ScriptedShopify([fakes.throttled(requested=972, available=40, maximum=500, rate=25)])
     with pytest.raises(QueryTooExpensive) as caught:
@@ -159,6 +201,7 @@ async def test_persistent_failure_gives_up_naming_shop_cause_and_attempts(fake_t
     assert "demo-shop.myshopify.com" in message and "HTTP 503" in message and "4 attempts" in message
     assert "checking the connection" in message
     assert len(server.requests) == 4
+    assert (caught.value.stats.requests, caught.value.stats.retries) == (4, 3)
     assert_no_token(caught.value)
 
 

@@ -104,14 +104,14 @@ def test_missing_token_is_a_configuration_error(shop: Shop, source_settings: Set
         factory.create(shop=shop, credentials=ShopCredentials(token=None, token_env=None), settings=source_settings)
 
 
-def test_one_pacer_per_shop(shop: Shop, source_settings: Settings) -> None:
+def test_one_budget_per_shop(shop: Shop, source_settings: Settings) -> None:
     factory = ShopifySourceFactory()
     credentials = ShopCredentials(token=TOKEN, token_env=None)
     first = factory.create(shop=shop, credentials=credentials, settings=source_settings)
     second = factory.create(shop=shop, credentials=credentials, settings=source_settings)
     other = factory.create(shop=_other_shop(shop), credentials=credentials, settings=source_settings)
-    assert first.client.pacer is second.client.pacer
-    assert other.client.pacer is not first.client.pacer
+    assert first.client.pacer.ledger is second.client.pacer.ledger
+    assert other.client.pacer.ledger is not first.client.pacer.ledger
 
 
 def _other_shop(shop: Shop) -> Shop:
