@@ -19,7 +19,7 @@ one). The simulator answers 404 instead: a test should fail loudly when a client
 the simulated shop does not serve, rather than silently exercise another schema.
 
 Concurrency: request handlers never await while they read or change the store (the only awaits
-are reading the body, the ``slow`` fault and streaming bulk results chunk by chunk), so concurrent
+are reading the body, the ``slow`` fault, a stall or delay (:mod:`.replies`) and streaming bulk results chunk by chunk), so concurrent
 requests on one event loop never see half-applied state; the bucket has its own lock for threads.
 """
 
@@ -109,6 +109,7 @@ def build_app(shop: ShopSimulator) -> Starlette:
         number = stats.requests
         version = request.path_params["version"]
         headers = {"X-Request-Id": str(uuid.uuid4())}
+        await shop.replies.hold()
         fault = shop.fault_injector.decide(number)
         if fault is not None:
             stats.errors_injected += 1

@@ -6,6 +6,9 @@ plans). A query is admitted only if ``requestedQueryCost`` points are available;
 requested cost, runs the query, then refunds the difference, so the net charge is
 ``actualQueryCost``. A query that is not admitted costs nothing.
 
+Shopify may lower a shop's limits for a while; :meth:`LeakyBucket.lower_restore_rate` does that
+(the bucket then refills slower and ``throttleStatus.restoreRate`` says so) until it ends by itself.
+
 Refill runs on a monotonic clock, not on the shop's :class:`~.clock.SimClock`: moving the shop's
 calendar must not refill the bucket. Tests inject their own time source to step time without sleeping.
 """
@@ -59,7 +62,11 @@ class ThrottleStatus:
 
 
 class LeakyBucket:
-    """Points available now = min(max, level + elapsed x rate). Starts full. Thread-safe."""
+    """Points available now = min(max, level + refill since the last look). Starts full. Thread-safe.
+
+    ``restore_rate`` is the plan's rate; :attr:`current_restore_rate` is the one in force now
+    (lower during a reduction).
+    """
 
     def __init__(self, maximum_available: float, restore_rate: float, time_source: TimeSource | None = None) -> None:
         if maximum_available <= 0 or restore_rate <= 0:
@@ -70,12 +77,47 @@ class LeakyBucket:
         self._level = self.maximum_available
         self._stamp = self._now()
         self._lock = threading.Lock()  # the ASGI app is async, but tests and benchmarks may use threads
+        self._reduction: tuple[float, float, float] | None = None  # (factor, from, until) on the time source
+
+    def _refilled(self, start: float, end: float) -> float:
+        """Points restored between two instants: the plan's rate, times the factor while reduced."""
+        points = max(0.0, end - start) * self.restore_rate
+        if self._reduction is not None:
+            factor, begins, ends = self._reduction
+            overlap = max(0.0, min(end, ends) - max(start, begins))
+            points -= overlap * self.restore_rate * (1.0 - factor)
+        return points
 
     def _refill(self) -> None:
         now = self._now()
-        elapsed = max(0.0, now - self._stamp)
-        self._level = min(self.maximum_available, self._level + elapsed * self.restore_rate)
-        self._stamp = now
+        self._level = min(self.maximum_available, self._level + self._refilled(self._stamp, now))
+        self._stamp = max(self._stamp, now)
+        if self._reduction is not None and self._reduction[2] <= now:
+            self._reduction = None
+
+    def lower_restore_rate(self, factor: float, seconds: float, *, starting_in: float = 0.0) -> None:
+        """Refill at ``factor`` x the plan's rate for ``seconds``, from ``starting_in`` seconds from now."""
+        if not 0 < factor <= 1:
+            raise ValueError(f"factor must be in (0, 1], got {factor}")
+        if seconds <= 0 or starting_in < 0:
+            raise ValueError("seconds must be positive and starting_in not negative")
+        with self._lock:
+            self._refill()  # what accrued before the change accrued at the old rate
+            begins = self._now() + starting_in
+            self._reduction = (factor, begins, begins + seconds)
+
+    @property
+    def current_restore_rate(self) -> float:
+        """Points per second restored now (what ``throttleStatus.restoreRate`` reports)."""
+        with self._lock:
+            return self._rate_at(self._now())
+
+    def _rate_at(self, now: float) -> float:
+        if self._reduction is not None:
+            factor, begins, ends = self._reduction
+            if begins <= now < ends:
+                return self.restore_rate * factor
+        return self.restore_rate
 
     def available(self) -> float:
         with self._lock:
@@ -83,7 +125,9 @@ class LeakyBucket:
             return self._level
 
     def status(self) -> ThrottleStatus:
-        return ThrottleStatus(self.maximum_available, self.available(), self.restore_rate)
+        with self._lock:
+            self._refill()
+            return ThrottleStatus(self.maximum_available, self._level, self._rate_at(self._now()))
 
     def try_reserve(self, points: float) -> bool:
         """Take ``points`` if that many are available; otherwise take nothing and return False."""
@@ -108,4 +152,4 @@ class LeakyBucket:
 
     def seconds_until(self, points: float) -> float:
         """How long until ``points`` are available (what a well-behaved client should wait)."""
-        return max(0.0, (points - self.available()) / self.restore_rate)
+        return max(0.0, (points - self.available()) / self.current_restore_rate)

@@ -3,7 +3,9 @@
 Every fault is off by default. Random faults draw from one RNG seeded by ``FaultConfig.seed``, one
 draw per GraphQL request in arrival order, so a given request sequence fails the same way every
 run. At most one fault hits a request; precedence: ``fail_after_requests``, then
-``throttle_storm``, then the random ones (5xx, 429, drop, truncated, slow, in that order of the draw).
+``throttle_storm``, then a random storm (``storm_rate``), then the random ones (5xx, 429, drop,
+truncated, slow, in that order of the draw). Random storms draw from a second RNG (seeded from the
+same seed), so turning them on leaves the other faults' sequence as it was.
 
 How each appears to a client:
 
@@ -24,6 +26,9 @@ truncated          HTTP 200 with a valid ``Content-Length`` but the JSON body cu
                    transport succeeds and JSON decoding fails. The query *was* executed and charged.
 throttle storm     requests number ``start`` to ``stop - 1`` (1-based) are answered ``THROTTLED`` with
                    ``currentlyAvailable: 0`` whatever the bucket holds.
+random storm       each request outside a storm starts one with probability ``storm_rate``: it and
+                   the next ``storm_length - 1`` requests are throttled as above (counted as
+                   ``throttle_storm``), like a shop whose limit Shopify lowered for a while.
 fail_after         every request after the N-th gets HTTP 500 (kill a run mid-window).
 =================  ============================================================================
 """
@@ -57,6 +62,9 @@ class FaultConfig:
     rate_truncated: float = 0.0
     throttle_storm: tuple[int, int] | None = None
     """Request numbers ``[start, stop)`` (1-based, counting every GraphQL request) that are throttled."""
+    storm_rate: float = 0.0
+    """Probability per request (outside a storm) of starting a storm of ``storm_length`` THROTTLED replies."""
+    storm_length: int = 20
     fail_after_requests: int | None = None
     seed: int = 0
 
@@ -64,6 +72,12 @@ class FaultConfig:
         rates = (self.rate_5xx, self.rate_429, self.rate_slow, self.rate_drop, self.rate_truncated)
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
             raise ValueError(f"fault rates must be probabilities summing to at most 1, got {rates}")
+        if not 0 <= self.storm_rate <= 1:
+            raise ValueError(f"storm_rate must be a probability, got {self.storm_rate}")
+        if self.storm_length < 1:
+            raise ValueError(f"storm_length must be at least 1, got {self.storm_length}")
+        if self.throttle_storm is not None and not 1 <= self.throttle_storm[0] <= self.throttle_storm[1]:
+            raise ValueError(f"throttle_storm must be request numbers [start, stop) from 1, got {self.throttle_storm}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +93,17 @@ class FaultInjector:
     def __init__(self, config: FaultConfig) -> None:
         self.config = config
         self._rng = random.Random(config.seed)
+        self._storm_rng = random.Random(f"storm:{config.seed}")
+        self._storm_left = 0
+        self.storms_started = 0
 
     def decide(self, request_number: int) -> Fault | None:
         config = self.config
         if config.fail_after_requests is not None and request_number > config.fail_after_requests:
             return Fault("fail_after", 500)
         if config.throttle_storm is not None and config.throttle_storm[0] <= request_number < config.throttle_storm[1]:
+            return Fault("throttle_storm")
+        if self._in_random_storm():
             return Fault("throttle_storm")
         rates = (config.rate_5xx, config.rate_429, config.rate_drop, config.rate_truncated, config.rate_slow)
         if not any(rates):
@@ -101,3 +120,14 @@ class FaultInjector:
                 return Fault(kind)
             draw -= rate
         return None
+
+    def _in_random_storm(self) -> bool:
+        """One storm draw per request outside a storm; inside one, count down its replies."""
+        if self._storm_left > 0:
+            self._storm_left -= 1
+            return True
+        if self.config.storm_rate and self._storm_rng.random() < self.config.storm_rate:
+            self.storms_started += 1
+            self._storm_left = self.config.storm_length - 1
+            return True
+        return False

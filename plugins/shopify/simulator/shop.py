@@ -16,6 +16,7 @@ from .bulk import BulkManager
 from .clock import SimClock, to_epoch
 from .endpoint import GraphQLEndpoint, SimStats
 from .faults import FaultConfig, FaultInjector
+from .replies import ReplyControl
 from .gids import gid
 from .seed import seed_orders
 from .store import GroundTruth, LineSpec, ShopStore
@@ -81,6 +82,7 @@ class ShopSimulator:
         self.endpoint = GraphQLEndpoint(self)
         self._faults = FaultConfig()
         self.fault_injector = FaultInjector(self._faults)
+        self.replies = ReplyControl()
         self.asgi_app = build_app(self)
 
     # -- configuration ---------------------------------------------------------------------------
@@ -98,6 +100,20 @@ class ShopSimulator:
         """Replace the fault configuration (restarts its seeded RNG); takes effect on the next request."""
         self._faults = config
         self.fault_injector = FaultInjector(config)
+
+    def stall(self) -> None:
+        """Hold every GraphQL request until :meth:`release` (see :mod:`.replies`)."""
+        self.replies.stall()
+
+    def release(self) -> None:
+        """Answer the held requests and stop holding new ones."""
+        self.replies.release()
+
+    def lower_restore_rate(self, factor: float, seconds: float, *, starting_in: float = 0.0) -> None:
+        """Lower the bucket's restore rate to ``factor`` x the plan's for ``seconds`` (from
+        ``starting_in`` seconds from now), as Shopify does when it reduces a shop's limits for a
+        while; ``throttleStatus.restoreRate`` reports the lowered rate meanwhile."""
+        self.bucket.lower_restore_rate(factor, seconds, starting_in=starting_in)
 
     def schema(self, version: str) -> GraphQLSchema:
         return load_schema(version)
