@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import redis
+
 from .models import Job, JobRun, JobRunStatus
 
 if TYPE_CHECKING:
@@ -95,7 +97,10 @@ def reap_runs(runtime: Runtime, queue: QueueBackend | None = None) -> list[Reape
 
 def _verdict(runtime: Runtime, queue: QueueBackend | None, job: Job, run: JobRun, now: datetime,
              grace: timedelta) -> Reaped | None:
-    rq_state, rq_job = _rq_state(queue, run)
+    try:
+        rq_state, rq_job = _rq_state(queue, run)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        queue, rq_state, rq_job = None, None, None  # Redis is away: judge by the lease alone this time
     if rq_state in _RQ_ENDED:
         reason = f"the worker could not finish the run (RQ job {rq_state}): {rq_failure_reason(rq_job)}"
         return _fail(runtime, job, run, reason, expected=run.status)
@@ -114,12 +119,18 @@ def _verdict(runtime: Runtime, queue: QueueBackend | None, job: Job, run: JobRun
 
 
 def _rq_state(queue: QueueBackend | None, run: JobRun) -> tuple[str | None, Any]:
+    """The run's RQ job status and the job (``(None, None)`` if Redis has no such job). Redis
+    being unreachable raises: a job we cannot see is not a job that vanished."""
     if queue is None:
         return None, None
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
     from .queues import rq_job_id
 
-    rq_job = queue.fetch(run.rq_job_id or rq_job_id(queue.queue.name, run.id))
-    if rq_job is None:
+    try:
+        rq_job = RQJob.fetch(run.rq_job_id or rq_job_id(queue.queue.name, run.id), connection=queue.connection)
+    except NoSuchJobError:
         return None, None
     status = rq_job.get_status(refresh=False)
     return (str(getattr(status, "value", status)) if status is not None else None), rq_job
