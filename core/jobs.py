@@ -6,16 +6,22 @@ forked work-horse) and each job runs a stored run by id.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from typing import Any
 
 from .models import JobRunStatus
 from .runtime import Runtime
 from .settings import Settings
 
+log = logging.getLogger("sync_gateway.jobs")
+
 _bound: dict[int, Runtime] = {}
 _lock = threading.Lock()
+
+PUBLISH_WARNING_EVERY_SECONDS = 60.0
 
 
 def bind_runtime(runtime: Runtime) -> None:
@@ -49,11 +55,7 @@ def execute_run_job(run_id: int) -> dict[str, Any]:
     runtime = process_runtime()
     rq_job = get_current_job()
 
-    def publish(progress: dict[str, object]) -> None:
-        if rq_job is not None:
-            rq_job.meta["progress"] = progress
-            rq_job.save_meta()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
-
+    publish = ProgressPublisher(rq_job, run_id) if rq_job is not None else None
     run = execute_run(runtime, run_id, progress=publish)
     return {
         "run_id": run.id,
@@ -63,6 +65,28 @@ def execute_run_job(run_id: int) -> dict[str, Any]:
         "error": run.error,
         "failed": run.status is JobRunStatus.FAILED,
     }
+
+
+class ProgressPublisher:
+    """Publishes a run's live progress in its RQ job's meta, best effort: the database holds the
+    truth, so a Redis blip never fails the import. A failed publish is logged at most once a minute."""
+
+    def __init__(self, rq_job: Any, run_id: int) -> None:
+        self.rq_job, self.run_id = rq_job, run_id
+        self.failures = 0
+        self._warned_at: float | None = None
+
+    def __call__(self, progress: dict[str, object]) -> None:
+        self.rq_job.meta["progress"] = progress
+        try:
+            self.rq_job.save_meta()
+        except Exception as exc:  # redis ConnectionError/TimeoutError, or anything else Redis-side
+            self.failures += 1
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= PUBLISH_WARNING_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning("run %s: could not publish progress to Redis (%s: %s); the import goes on "
+                            "(%d publish(es) failed so far)", self.run_id, type(exc).__name__, exc, self.failures)
 
 
 def refresh_orders_job(shop_id: int, order_ids: list[str]) -> dict[str, Any]:
@@ -84,16 +108,35 @@ def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], 
                       traceback: Any) -> None:
     """RQ failure callback: a job that died outside our own handling (a timeout, a crash before
     the run started) still ends its run as FAILED, so history never shows it queued forever."""
-    run_id = (job.meta or {}).get("run_id")
+    _record_run_failure(job, f"{exc_type.__name__}: {value}")
+
+
+def record_work_horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
+    """RQ ``work_horse_killed_handler``: the forked work-horse died (SIGKILL, OOM killer, segfault).
+
+    Runs in the worker's main process, which RQ keeps alive; the run ends FAILED with RQ's words.
+    """
+    signal_note = f" (signal {os.WTERMSIG(ret_val)})" if ret_val and os.WIFSIGNALED(ret_val) else ""
+    _record_run_failure(job, f"Work-horse terminated unexpectedly; waitpid returned {ret_val}{signal_note}")
+
+
+def _record_run_failure(job: Any, reason: str) -> None:
+    """End the job's run as FAILED with ``reason`` and free its lease, if the run is still active.
+
+    Never raises (RQ calls this from its own error handling): if this process cannot build a
+    runtime (the cause of the failure, sometimes), the scheduler's reaper records it instead.
+    """
+    run_id = (getattr(job, "meta", None) or {}).get("run_id")
     if run_id is None:
         return
-    runtime = process_runtime()
-    with runtime.storage.transaction() as tx:
-        run = tx.get_run(int(run_id))
-        if run is None or run.status not in {JobRunStatus.QUEUED, JobRunStatus.RUNNING}:
-            return
-        job_record = tx.get_job(run.job_id)
-        tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
-                      error=f"the worker could not finish the run: {exc_type.__name__}: {value}"[:500])
-        if job_record is not None:
-            tx.release_lease(job_record.id, run_id=run.id)
+    try:
+        runtime = process_runtime()
+        with runtime.storage.transaction() as tx:
+            run = tx.get_run(int(run_id))
+            if run is None or run.status not in {JobRunStatus.QUEUED, JobRunStatus.RUNNING}:
+                return
+            tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
+                          error=f"the worker could not finish the run: {reason}"[:500])
+            tx.release_lease(run.job_id, run_id=run.id)
+    except Exception:
+        log.exception("could not record the failure of run %s (%s); the scheduler's reaper will", run_id, reason)

@@ -128,8 +128,21 @@ class QueueBackend:
         self.queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
     def make_worker(self, *, name: str | None = None) -> Worker:
-        """A forking worker for ``sync-gateway worker`` (real Redis)."""
-        return Worker([self.queue], connection=self.connection, name=name)
+        """A forking worker for ``sync-gateway worker`` (real Redis); a work-horse that dies ends
+        its run as FAILED with RQ's reason (``work_horse_killed_handler``)."""
+        from .jobs import record_work_horse_killed
+        from .worker_loop import GatewayWorker
+
+        return GatewayWorker([self.queue], connection=self.connection, name=name,
+                             work_horse_killed_handler=record_work_horse_killed)
+
+    def work(self, *, name: str | None = None, burst: bool = False, logging_level: str = "INFO") -> int:
+        """Run ``sync-gateway worker``: RQ's worker, restarted after Redis outages (see
+        :mod:`.worker_loop`); returns how many times it restarted."""
+        from .worker_loop import run_worker
+
+        return run_worker(lambda: self.make_worker(name=name), self.connection, burst=burst,  # type: ignore[arg-type]
+                          logging_level=logging_level)
 
     def start_embedded_worker(self, *, poll_seconds: float = 0.2) -> None:
         """Execute queued runs in a background thread of this process (fakeredis or tests)."""

@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from .jobcontrol import Enqueue
 from .models import JobRun, JobRunStatus, RunTrigger
+from .queues import QueueBackend
+from .reaper import reap_runs
 from .runtime import Runtime
 from .schedules import next_fire
 
@@ -27,8 +29,10 @@ class TickResult:
     lost: int = 0
 
 
-def tick(runtime: Runtime, enqueue: Enqueue) -> TickResult:
-    """Claim and enqueue every due slot; record a skipped slot for jobs told to skip once."""
+def tick(runtime: Runtime, enqueue: Enqueue, *, queue: QueueBackend | None = None) -> TickResult:
+    """Claim and enqueue every due slot; record a skipped slot for jobs told to skip once; then
+    end the runs nothing works on (:mod:`.reaper`). ``queue`` (by default the one ``enqueue`` is a
+    method of) lets the reaper read RQ's registries."""
     now = runtime.now()
     result = TickResult()
     with runtime.storage.transaction() as tx:
@@ -57,22 +61,10 @@ def tick(runtime: Runtime, enqueue: Enqueue) -> TickResult:
             continue
         with runtime.storage.transaction() as tx:
             result.enqueued.append(tx.update_run(run.id, rq_job_id=rq_id))
-    result.lost = _fail_lost_runs(runtime)
+    if queue is None and isinstance(getattr(enqueue, "__self__", None), QueueBackend):
+        queue = enqueue.__self__  # type: ignore[attr-defined]
+    result.lost = len(reap_runs(runtime, queue))
     return result
-
-
-def _fail_lost_runs(runtime: Runtime) -> int:
-    """QUEUED runs no worker picked up within the job timeout were lost (a flushed Redis)."""
-    cutoff = runtime.now() - timedelta(seconds=runtime.settings.job_timeout_seconds)
-    lost = 0
-    with runtime.storage.transaction() as tx:
-        for job in tx.list_jobs():
-            for run in tx.active_runs(job.id):
-                if run.status is JobRunStatus.QUEUED and run.queued_at is not None and run.queued_at < cutoff:
-                    tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
-                                  error="never picked up by a worker (was the queue flushed or no worker running?)")
-                    lost += 1
-    return lost
 
 
 def prune_history(runtime: Runtime) -> int:

@@ -148,7 +148,7 @@ def worker(
     # builds its own runtime (connections must not cross a fork).
     _runtime().close()
     queue = QueueBackend.from_settings(settings)
-    queue.make_worker(name=name).work(burst=burst, logging_level=settings.log_level.upper())
+    queue.work(name=name, burst=burst, logging_level=settings.log_level.upper())
 
 
 @app.command("scheduler")
