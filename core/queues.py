@@ -141,7 +141,7 @@ class QueueBackend:
         :mod:`.worker_loop`); returns how many times it restarted."""
         from .worker_loop import run_worker
 
-        return run_worker(lambda: self.make_worker(name=name), self.connection, burst=burst,  # type: ignore[arg-type]
+        return run_worker(lambda: self.make_worker(name=name), self.connection, burst=burst,  # type: ignore[arg-type, return-value]
                           logging_level=logging_level)
 
     def start_embedded_worker(self, *, poll_seconds: float = 0.2) -> None:

@@ -96,8 +96,8 @@ def _wait_for_redis(connection: redis.Redis, stopping: threading.Event) -> bool:
 def _forget(worker: Worker) -> None:
     """Unregister the worker that quit (RQ's teardown may have failed while Redis was away)."""
     try:
-        worker.register_death()
-        worker.unsubscribe()
+        worker.register_death()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
+        worker.unsubscribe()  # type: ignore[no-untyped-call]
     except Exception:
         log.debug("could not unregister worker %s", worker.name, exc_info=True)
 
