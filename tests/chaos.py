@@ -86,7 +86,7 @@ def kill(pid: int) -> None:
         pass
 
 
-def _run(runtime: Runtime, run_id: int) -> JobRun:
+def get_run(runtime: Runtime, run_id: int) -> JobRun:
     with runtime.storage.transaction() as tx:
         run = tx.get_run(run_id)
     assert run is not None
@@ -115,7 +115,7 @@ def run_trial(kind: str, seed: int, redis_url: str, *, orders: int = 200, reply_
             run = run_job_now(runtime, queue.enqueue_run, job.id)
             spawned.append(start_worker(env))
             deadline = time.monotonic() + timeout
-            while _run(runtime, run.id).status is JobRunStatus.QUEUED:
+            while get_run(runtime, run.id).status is JobRunStatus.QUEUED:
                 if time.monotonic() > deadline:
                     raise AssertionError("the run was never started")
                 time.sleep(0.05)
@@ -135,30 +135,30 @@ def run_trial(kind: str, seed: int, redis_url: str, *, orders: int = 200, reply_
             if kind in ("worker", "both"):
                 spawned.append(start_worker(env))  # a service manager restarts it
 
-            killed = _run(runtime, run.id)
+            killed = get_run(runtime, run.id)
             while killed.status not in FINAL:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"run {run.id} never ended")
                 tick(runtime, queue.enqueue_run)
                 time.sleep(0.5)
-                killed = _run(runtime, run.id)
+                killed = get_run(runtime, run.id)
             past_lease = max(0.0, time.monotonic() - killed_at - lease)
 
             sim.replies.delay = 0.0
             succeeded = killed.status is JobRunStatus.SUCCEEDED  # its work-horse outlived its worker
             while not succeeded:  # redo the window until a run succeeds
                 again = run_job_now(runtime, queue.enqueue_run, job.id)
-                current = _run(runtime, again.id)
+                current = get_run(runtime, again.id)
                 while current.status not in FINAL:
                     if time.monotonic() > deadline:
                         raise AssertionError(f"run {again.id} never ended")
                     tick(runtime, queue.enqueue_run)
                     time.sleep(0.2)
-                    current = _run(runtime, again.id)
+                    current = get_run(runtime, again.id)
                 succeeded = current.status is JobRunStatus.SUCCEEDED
             expected = {k: v for k, v in sim.truth().canceled_units.items() if v}
             exact = stored_state(runtime.storage, shop.id).canceled_units == expected
-            first = _run(runtime, run.id)
+            first = get_run(runtime, run.id)
             return TrialResult(kind, seed, round(killed_after, 3), first.status.value, (first.error or "")[:80],
                                round(past_lease, 2), exact, round(time.monotonic() - started, 1))
         finally:

@@ -8,8 +8,6 @@ needs, with the worker process alive: no SIGSTOP needed.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -27,6 +25,7 @@ from core.scheduler import tick
 from core.settings import Settings
 from plugins.shopify.simulator import ShopSimulator
 
+from ..chaos import get_run, kill
 from ..servers import seeded_shop, serving
 from .test_workers import TOKEN, start_worker, stored_canceled, wait_for, worker_env
 
@@ -59,13 +58,6 @@ def runtime(tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str) 
     rt.close()
 
 
-def get_run(runtime: Runtime, run_id: int) -> JobRun:
-    with runtime.storage.transaction() as tx:
-        run = tx.get_run(run_id)
-    assert run is not None
-    return run
-
-
 def children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
@@ -82,13 +74,6 @@ def stalled_running_run(runtime: Runtime, queue: QueueBackend, sim: ShopSimulato
     worker = start_worker(env, burst=False)
     wait_for(lambda: get_run(runtime, run.id).status is JobRunStatus.RUNNING and sim.replies.held >= 1, timeout=60)
     return run, worker
-
-
-def kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def lease_is_free(runtime: Runtime, job: Job) -> bool:
