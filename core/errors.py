@@ -8,7 +8,8 @@ message that says what went wrong and, where we know it, what to do about it::
     │   └── PluginError           a plugin that is missing, duplicated or breaks the hook contract
     ├── NotFoundError             an id (shop, job, run, order) that does not exist
     ├── ValidationError           bad input from a user: a malformed schedule, an oversized page
-    │   └── WebhookRejected       a webhook delivery that fails verification (forged, malformed)
+    │   ├── WebhookRejected       a webhook delivery that fails verification (forged, malformed)
+    │   └── BulkScheduleRefused   a bulk schedule naming unknown jobs (core.bulk_schedule): none changed
     ├── SourceError               the upstream platform (Shopify) failed us
     │   ├── SourceAuthError       401/403, a missing scope: retrying cannot help, an admin must act
     │   ├── SourceUnavailable     5xx, timeouts, dropped connections, throttling past the retry budget

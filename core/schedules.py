@@ -110,6 +110,17 @@ def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None 
     raise AssertionError("croniter returned the same slot repeatedly")  # pragma: no cover
 
 
+def upcoming(schedule: Schedule, *, first: datetime, count: int) -> list[datetime]:
+    """``count`` fire times in UTC, starting with ``first`` (a job's ``next_run_at``), each the
+    :func:`next_fire` after the one before it, as the scheduler will take them."""
+    if count < 1:
+        return []
+    times = [first.astimezone(UTC)]
+    while len(times) < count:
+        times.append(next_fire(schedule, after=times[-1], previous=times[-1]))
+    return times
+
+
 def _describe_interval(seconds: int) -> str:
     for unit_seconds, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds % unit_seconds == 0:

@@ -96,8 +96,10 @@ class StorageTx(Protocol):
 
     def update_run(self, run_id: int, **changes: Any) -> JobRun: ...
     def list_runs(self, job_id: int, *, first: int, after: int | None = None,
-                  status: JobRunStatus | None = None) -> Slice[JobRun]:
-        """Newest first; ``after`` is the id of the last run of the previous page."""
+                  status: JobRunStatus | None = None, since: datetime | None = None,
+                  until: datetime | None = None) -> Slice[JobRun]:
+        """Newest first; ``after`` is the id of the last run of the previous page. ``since`` and
+        ``until`` keep runs whose time (started, else queued, else finished) is in ``[since, until)``."""
         ...
 
     def latest_run(self, job_id: int, *, status: JobRunStatus | None = None) -> JobRun | None: ...

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from core import JobError, jobcontrol
+from core.bulk_schedule import BulkScheduleRefused, schedule_jobs
 
 from .. import ids
 from ..context import Info
@@ -28,6 +29,13 @@ SCHEDULE_PATHS = {
 class JobPayload:
     job: Job | None
     user_errors: list[UserError]
+
+
+@strawberry.type
+class JobsPayload:
+    jobs: list[Job] = strawberry.field(description="The jobs changed, in the order given; empty if refused.")
+    user_errors: list[UserError] = strawberry.field(
+        description="One per refused job, its field ['jobIds', '<index>']; or one for the schedule.")
 
 
 @strawberry.type
@@ -97,3 +105,34 @@ class JobMutations:
     async def backfill_job(self, info: Info, job_id: strawberry.ID, since: datetime,
                            until: datetime | None = strawberry.UNSET) -> JobRunPayload:
         return await _queue_run(info, job_id, jobcontrol.backfill_job, since=since, until=opt(until))
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Give several jobs (say, the same job of several shops) one schedule, in one "
+                                     "transaction: all of them or, if any is refused, none.")
+    async def schedule_jobs(self, info: Info, job_ids: list[strawberry.ID], schedule: ScheduleInput) -> JobsPayload:
+        pks: list[int] = []
+        errors: list[UserError] = []
+        for index, job_id in enumerate(job_ids):
+            try:
+                pks.append(ids.decode_as(job_id, "Job", argument="jobIds"))
+            except BadInput as exc:
+                errors.append(UserError(field=["jobIds", str(index)], message=exc.message, code="INVALID"))
+        if errors:
+            return JobsPayload(jobs=[], user_errors=errors)
+        runtime = info.context.runtime
+
+        def work():  # type: ignore[no-untyped-def]
+            try:
+                return schedule_jobs(runtime, pks, cron=opt(schedule.cron), every_seconds=opt(schedule.every_seconds),
+                                     timezone=opt(schedule.timezone)), []
+            except BulkScheduleRefused as exc:
+                return [], [UserError(field=["jobIds", str(r.index)], code="NOT_FOUND",
+                                      message=r.message.replace(f"job {r.job_id}", f"job {job_ids[r.index]}"))
+                            for r in exc.refusals]
+
+        result, refused = await attempt(info, work, paths=SCHEDULE_PATHS)
+        if refused:
+            return JobsPayload(jobs=[], user_errors=refused)
+        assert result is not None
+        jobs, per_job = result
+        return JobsPayload(jobs=[Job.from_record(j) for j in jobs], user_errors=per_job)

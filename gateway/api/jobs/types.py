@@ -12,16 +12,18 @@ from core import JobRun as CoreJobRun
 from core import JobRunStatus as CoreJobRunStatus
 from core import RunTrigger as CoreRunTrigger
 from core import Schedule as CoreSchedule
-from core.schedules import describe
+from core.schedules import describe, upcoming
 
 from .. import ids
 from ..context import Info
+from ..errors import BadInput
 from ..pagination import PageInfo
 from ..system.types import Node
 
 JobRunStatus = strawberry.enum(CoreJobRunStatus, name="JobRunStatus")
 RunTrigger = strawberry.enum(CoreRunTrigger, name="RunTrigger")
 
+MAX_UPCOMING = 20
 FINISHED = frozenset({CoreJobRunStatus.SUCCEEDED, CoreJobRunStatus.FAILED, CoreJobRunStatus.SKIPPED})
 
 
@@ -155,12 +157,13 @@ class Job(Node):
     skip_next: bool = strawberry.field(description="The next scheduled slot will be recorded as SKIPPED.")
     next_run_at: datetime | None
     pk: strawberry.Private[int]
+    record: strawberry.Private[CoreJob]
 
     @classmethod
     def from_record(cls, j: CoreJob) -> Job:
         return cls(id=strawberry.ID(ids.encode("Job", j.id)), shop=j.shop, kind=j.kind,
                    schedule=Schedule.from_record(j.schedule), paused=j.paused, skip_next=j.skip_next,
-                   next_run_at=j.next_run_at, pk=j.id)
+                   next_run_at=j.next_run_at, pk=j.id, record=j)
 
     @strawberry.field(description="The newest run, whatever its status.")
     async def last_run(self, info: Info) -> JobRun | None:
@@ -178,12 +181,23 @@ class Job(Node):
     async def watermark(self, info: Info) -> datetime | None:
         return await info.context.loaders.watermark.load(self.pk)
 
-    @strawberry.field(description="Runs of this job, newest first.")
+    @strawberry.field(description="Runs of this job, newest first; `since`/`until` keep runs started (else "
+                                  "queued) in [since, until).")
     async def runs(self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET,
-                   status: JobRunStatus | None = strawberry.UNSET) -> JobRunConnection:
+                   status: JobRunStatus | None = strawberry.UNSET, since: datetime | None = strawberry.UNSET,
+                   until: datetime | None = strawberry.UNSET) -> JobRunConnection:
         from .queries import list_runs
 
-        return await list_runs(info, self.pk, first=first, after=after, status=status)
+        return await list_runs(info, self.pk, first=first, after=after, status=status, since=since, until=until)
+
+    @strawberry.field(description="The next `count` (1 to 20) scheduled run times, in UTC, starting with "
+                                  "nextRunAt; empty while paused. With skipNext the first is recorded SKIPPED.")
+    def upcoming_runs(self, count: int = 5) -> list[datetime]:
+        if not 1 <= count <= MAX_UPCOMING:
+            raise BadInput(f"count must be between 1 and {MAX_UPCOMING}, got {count}", field="count")
+        if self.paused or self.next_run_at is None:
+            return []
+        return upcoming(self.record.schedule, first=self.next_run_at, count=count)
 
 
 def _run(record: CoreJobRun | None) -> JobRun | None:

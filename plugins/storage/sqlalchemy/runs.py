@@ -85,7 +85,8 @@ class RunsMixin(TxBase):
         return to_run(row)
 
     def list_runs(
-        self, job_id: int, *, first: int, after: int | None = None, status: JobRunStatus | None = None
+        self, job_id: int, *, first: int, after: int | None = None, status: JobRunStatus | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> Slice[JobRun]:
         check_first(first)
         stmt = select(JobRunRow).where(JobRunRow.job_id == job_id).order_by(JobRunRow.id.desc()).limit(first + 1)
@@ -93,6 +94,12 @@ class RunsMixin(TxBase):
             stmt = stmt.where(JobRunRow.id < after)
         if status is not None:
             stmt = stmt.where(JobRunRow.status == _status(status).value)
+        if since is not None or until is not None:
+            when = func.coalesce(JobRunRow.started_at, JobRunRow.queued_at, JobRunRow.finished_at)
+            if since is not None:
+                stmt = stmt.where(when >= aware(since, "since"))
+            if until is not None:
+                stmt = stmt.where(when < aware(until, "until"))
         rows = list(self._session.scalars(stmt))
         if not rows and after is None:
             self._require(jobs, job_id, "job")
