@@ -15,6 +15,7 @@ simulator's ground truth (every order stored, canceled units per line, canceled 
     python bench/import_speed.py --orders 200000          # once, for memory
     python bench/import_speed.py --postgres               # also a fresh PostgreSQL database
     python bench/import_speed.py --env SYNC_GATEWAY_PAGE_SIZE=250   # try a setting
+    python bench/import_speed.py --orders 2000 --latency-ms 200     # Shopify 200 ms away
 
 The simulated shop's bulk operations process ``--bulk-objects-per-second`` objects per second
 (an assumption: Shopify publishes no figure; see docs/benchmarks.md).
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from plugins.shopify.simulator import ShopSimulator
+from plugins.shopify.simulator import Latency, ShopSimulator
 from plugins.shopify.simulator.agreement import StoredState
 from plugins.shopify.simulator.agreement import stored_state as read_stored_state
 from tests.servers import serving
@@ -107,9 +108,9 @@ def databases(postgres: bool) -> Iterator[list[str]]:
 
 
 def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra_env: dict[str, str],
-               verbose: bool, profile: str | None = None) -> dict[str, object]:
+               verbose: bool, profile: str | None = None, latency: Latency | None = None) -> dict[str, object]:
     sim = ShopSimulator(shop_domain="bench-shop.myshopify.com", access_token=TOKEN, plan=plan,
-                        bulk_objects_per_second=bulk_speed)
+                        bulk_objects_per_second=bulk_speed, latency=latency)
     now = sim.clock.now()
     sim.seed(n, seed=7, start=now - timedelta(hours=20), end=now - timedelta(minutes=10))
     truth = sim.truth()
@@ -118,7 +119,9 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200", **extra_env})
     with serving(sim.asgi_app) as url:
         command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)  # not timed
+        sim.latency, latency = Latency(), sim.latency
         warm_up(url)
+        sim.latency = latency
         before_points, before_throttled, before_requests = (sim.stats.points_spent, sim.stats.throttled,
                                                             sim.stats.requests)
         wall, cpu, rss_kib, output = command("run", "canceled-items", "--shop", "bench", env=env, profile=profile)
@@ -145,13 +148,19 @@ def main() -> None:
     parser.add_argument("--plan", default="standard")
     parser.add_argument("--postgres", action="store_true", help="also run against a fresh PostgreSQL database")
     parser.add_argument("--bulk-objects-per-second", type=float, default=DEFAULT_BULK_SPEED)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="simulated round trip of every Shopify call, in milliseconds")
+    parser.add_argument("--object-us", type=float, default=0.0,
+                        help="simulated server time per object a call returns, in microseconds")
     parser.add_argument("--env", action="append", default=[], help="extra NAME=VALUE for the command")
     parser.add_argument("--verbose", action="store_true", help="print the command's own summary line")
     parser.add_argument("--profile", help="run the command under pyinstrument, its text report to this file")
     args = parser.parse_args()
     sizes = args.orders or [2_000, 20_000]
     extra_env = dict(item.split("=", 1) for item in args.env)
-    print(f"plan {args.plan}; simulated bulk speed {args.bulk_objects_per_second:,.0f} objects/s; "
+    latency = Latency(round_trip=args.latency_ms / 1000, per_object=args.object_us / 1e6)
+    print(f"plan {args.plan}; latency {args.latency_ms:g} ms per call + {args.object_us:g} µs per object; "
+          f"simulated bulk speed {args.bulk_objects_per_second:,.0f} objects/s; "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"{'orders':>8} {'db':<10} {'wall s':>7} {'cpu s':>6} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
           f"{'requests':>8} {'throttled':>9} {'bulk':>4} {'peak MiB':>8}  store vs truth")
@@ -160,7 +169,8 @@ def main() -> None:
             with databases(args.postgres) as urls:
                 for url in urls:
                     r = bench_once(n, url, plan=args.plan, bulk_speed=args.bulk_objects_per_second,
-                                   extra_env=extra_env, verbose=args.verbose, profile=args.profile)
+                                   extra_env=extra_env, verbose=args.verbose, profile=args.profile,
+                                   latency=latency)
                     print(f"{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['cpu']:>6.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
                           f"{r['ceiling']:>8,.0f} {r['requests']:>8,} {r['throttled']:>9,} {r['bulk_ops']:>4} "
                           f"{r['rss_mib']:>8.0f}  {'exact' if r['agrees'] else 'DIFFERS ' + str(r['detail'])}",

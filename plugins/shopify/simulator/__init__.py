@@ -15,7 +15,7 @@ query costs with a leaky bucket, bulk operations, and injectable faults.
 Modules: :mod:`.shop` (the facade), :mod:`.store` and :mod:`.records` (state and quantity
 rules), :mod:`.seed`, :mod:`.clock`, :mod:`.paging`, :mod:`.search`, :mod:`.cost`, :mod:`.bucket`,
 :mod:`.executor` with :mod:`.registry`, :mod:`.resolvers`, :mod:`.roots`, :mod:`.bulk`,
-:mod:`.endpoint` (request pipeline), :mod:`.app` (HTTP), :mod:`.faults`, :mod:`.agreement` (a store
+:mod:`.endpoint` (request pipeline), :mod:`.app` (HTTP), :mod:`.faults`, :mod:`.latency`, :mod:`.agreement` (a store
 compared with the ground truth).
 """
 
@@ -26,6 +26,7 @@ from .clock import SimClock
 from .cost import page_multiplier
 from .endpoint import RequestRecord, SimStats
 from .faults import FaultConfig, SimulatedConnectionDrop
+from .latency import Latency
 from .shop import ShopSimulator
 from .store import GroundTruth
 
@@ -35,6 +36,7 @@ __all__ = [
     "PLANS",
     "Plan",
     "FaultConfig",
+    "Latency",
     "GroundTruth",
     "SimStats",
     "RequestRecord",

@@ -19,7 +19,8 @@ one). The simulator answers 404 instead: a test should fail loudly when a client
 the simulated shop does not serve, rather than silently exercise another schema.
 
 Concurrency: request handlers never await while they read or change the store (the only awaits
-are reading the body, the ``slow`` fault, a stall or delay (:mod:`.replies`) and streaming bulk results chunk by chunk), so concurrent
+are reading the body, the ``slow`` fault, a stall or delay (:mod:`.replies`), the simulated
+latency (:mod:`.latency`, after the request is executed) and streaming bulk results chunk by chunk), so concurrent
 requests on one event loop never see half-applied state; the bucket has its own lock for threads.
 """
 
@@ -152,6 +153,10 @@ def build_app(shop: ShopSimulator) -> Starlette:
         if fault is not None and fault.kind == "truncated":
             body = body[: len(body) // 2]
         log(number, version, reply.status, fault.kind if fault is not None else reply.outcome, reply)
+        latency = shop.latency
+        if not latency.none:
+            data = reply.body.get("data") if isinstance(reply.body, dict) else None
+            await asyncio.sleep(latency.seconds(data))
         return Response(body, status_code=reply.status, media_type="application/json; charset=utf-8", headers=headers)
 
     async def bulk_result(request: Request) -> Response:
@@ -164,6 +169,8 @@ def build_app(shop: ShopSimulator) -> Starlette:
             return JSONResponse({"errors": "Not Found"}, status_code=404)
 
         async def chunks() -> AsyncIterator[bytes]:
+            if shop.latency.round_trip:
+                await asyncio.sleep(shop.latency.round_trip)
             # Chunks are rendered on the event loop (never in a worker thread, which could race
             # with story operations), yielding control between chunks.
             for chunk in shop.bulk.jsonl(op, partial=partial):

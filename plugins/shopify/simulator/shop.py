@@ -16,6 +16,7 @@ from .bulk import BulkManager
 from .clock import SimClock, to_epoch
 from .endpoint import GraphQLEndpoint, SimStats
 from .faults import FaultConfig, FaultInjector
+from .latency import Latency
 from .replies import ReplyControl
 from .gids import gid
 from .seed import seed_orders
@@ -41,6 +42,8 @@ class ShopSimulator:
         bulk_objects_per_second: bulk operation speed; ``None`` completes them at once.
         record_requests: keep a :class:`~.endpoint.RequestRecord` per request in ``stats.log``.
         executor: ``"compiled"`` (fast) or ``"graphql-core"`` (reference semantics).
+        latency: how long replies take (:class:`~.latency.Latency`; default none, they come at
+            once); the attribute ``latency`` may be changed while serving.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class ShopSimulator:
         bulk_objects_per_second: float | None = None,
         record_requests: bool = False,
         executor: Literal["compiled", "graphql-core"] = "compiled",
+        latency: Latency | None = None,
     ) -> None:
         unknown = [v for v in api_versions if v not in SCHEMA_VERSIONS]
         if unknown:
@@ -83,6 +87,7 @@ class ShopSimulator:
         self._faults = FaultConfig()
         self.fault_injector = FaultInjector(self._faults)
         self.replies = ReplyControl()
+        self.latency = latency if latency is not None else Latency()
         self.asgi_app = build_app(self)
 
     # -- configuration ---------------------------------------------------------------------------
