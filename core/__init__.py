@@ -27,6 +27,8 @@ from .jobkinds import JobKind, RunContext, RunOutcome
 from .models import (
     ApiToken,
     Cancellation,
+    ConnectionCheck,
+    ConnectionProblem,
     FetchStats,
     ItemVerdict,
     Job,
@@ -61,6 +63,8 @@ __all__ = [
     "ApiToken",
     "Cancellation",
     "ConfigurationError",
+    "ConnectionCheck",
+    "ConnectionProblem",
     "FetchStats",
     "GatewayError",
     "ItemVerdict",

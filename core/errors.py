@@ -45,6 +45,10 @@ class GatewayError(Exception):
         self.stats: FetchStats | None = None
         """What the failed work had cost upstream, when a source knows it (requests, throttled
         replies, retries): a failed run's history counts them too."""
+        self.problem: str | None = None
+        """A source's word for what failed, when it knows it: a
+        :class:`core.models.ConnectionProblem` value (``"BAD_TOKEN"``, ``"TIMEOUT"``...), so a
+        connection check can report the exact reason without parsing the message."""
 
     def __str__(self) -> str:
         if self.suggestion:

@@ -344,3 +344,69 @@ class Slice(Generic[T]):
     cursors: tuple[str, ...]
     has_next: bool
     has_previous: bool = False
+
+
+class ConnectionProblem(str, enum.Enum):
+    """Why a connection check failed, in words a script can branch on."""
+
+    NO_TOKEN = "NO_TOKEN"
+    """No access token is stored, or the environment variable it is read from is not set."""
+    BAD_TOKEN = "BAD_TOKEN"
+    """The upstream refused the token (HTTP 401/403)."""
+    MISSING_SCOPE = "MISSING_SCOPE"
+    """The token works but lacks a scope the gateway needs (``missing_scopes`` lists them)."""
+    UNKNOWN_SHOP = "UNKNOWN_SHOP"
+    """The URL answers but has no such shop or API version (HTTP 404), or redirects elsewhere."""
+    API_VERSION = "API_VERSION"
+    """The upstream does not serve the shop's API version (or rejects our queries for it)."""
+    BAD_URL = "BAD_URL"
+    """The shop's URL is not one the source can use."""
+    UNREACHABLE = "UNREACHABLE"
+    """No connection: DNS, refused, reset."""
+    TIMEOUT = "TIMEOUT"
+    """No answer in time."""
+    THROTTLED = "THROTTLED"
+    """The upstream kept rate-limiting the check."""
+    UPSTREAM_ERROR = "UPSTREAM_ERROR"
+    """The upstream answered with a server error (5xx) or refused the shop (frozen, locked)."""
+    BAD_REPLY = "BAD_REPLY"
+    """The upstream answered with something unreadable."""
+    UNSUPPORTED = "UNSUPPORTED"
+    """The shop's source plugin cannot check connections, or is not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """The outcome of one check. A source fills the upstream's facts; core adds the rest.
+
+    A successful check has ``ok=True`` and ``problem=None``; a check whose token lacks a needed
+    scope has the facts *and* ``ok=False`` with ``problem=MISSING_SCOPE``.
+    """
+
+    ok: bool
+    problem: ConnectionProblem | None = None
+    message: str = ""
+    """What went wrong (or, when ok, a one-line summary), never containing a secret."""
+    shop_name: str | None = None
+    """The upstream's name of the shop (Shopify: ``shop.name``)."""
+    domain: str | None = None
+    api_version: str | None = None
+    scopes: tuple[str, ...] = ()
+    """Access scopes the token holds."""
+    missing_scopes: tuple[str, ...] = ()
+    """Scopes the gateway needs that the token lacks."""
+    optional_missing_scopes: tuple[str, ...] = ()
+    """Scopes that would widen what the gateway can read (Shopify: ``read_all_orders``)."""
+    plan: str | None = None
+    """The shop's plan as the upstream names it (Shopify: ``plan.publicDisplayName``)."""
+    plan_premium: bool | None = None
+    """Shopify: ``plan.shopifyPlus``."""
+    api_points: float | None = None
+    """The API budget's size in points (Shopify: the bucket's ``maximumAvailable``)."""
+    api_restore_rate: float | None = None
+    """Points restored per second (Shopify: ``restoreRate``)."""
+    shop: str = ""
+    """The gateway's name of the shop checked."""
+    checked_at: datetime | None = None
+    seconds: float | None = None
+    """How long the check took."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, runtime_checkable
 
-from .models import OrderPage, Shop, ShopCredentials, Window
+from .models import ConnectionCheck, OrderPage, Shop, ShopCredentials, Window
 from .settings import Settings
 
 
@@ -29,6 +29,18 @@ class Source(Protocol):
 
     async def fetch_order(self, source_id: str) -> OrderPage:
         """Fetch one order by its platform id (the webhook fast path); empty page if gone."""
+        ...
+
+    async def check_connection(self) -> ConnectionCheck:
+        """Ask the upstream who the shop is and what the credentials may do, with one quick request
+        (at most one retry, no long throttle waits): scopes, the plan and its API budget.
+
+        Returns a :class:`core.ConnectionCheck`: ``ok=True``, or ``ok=False`` with
+        ``problem=MISSING_SCOPE`` and ``missing_scopes`` when the token lacks a scope the source
+        needs. Other failures may be raised as :class:`core.GatewayError` whose ``problem`` names
+        a :class:`core.ConnectionProblem` (core maps unnamed ones by type). Called by
+        :func:`core.connections.check_shop_connection` only, never during a run.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -234,6 +234,43 @@ def shops_remove(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do 
     console.print(f"removed shop {name}")
 
 
+@shops_app.command("check")
+def shops_check(
+    name: Annotated[str, typer.Argument(help="The shop's name.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the shop.")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Ask the shop who it is and what its token may read: plan and scopes, or why it failed.
+
+    Exits 0 when the gateway can read the shop's orders, 1 when it cannot."""
+    from core.connections import check_shop_connection
+
+    from .output import print_json
+
+    runtime = _runtime()
+    try:
+        check = check_shop_connection(runtime, name, timeout=timeout)
+    finally:
+        runtime.close()
+    if as_json:
+        print_json(check)
+    elif check.ok:
+        console.print(f"[green]✓[/] shop {check.shop}: {check.message}", highlight=False)
+    else:
+        console.print(f"[red]✗[/] shop {check.shop}: {check.problem.value if check.problem else 'FAILED'}: "
+                      f"{check.message}", highlight=False)
+    if not as_json and (check.scopes or check.plan):
+        budget = (f" (API budget {check.api_points:,.0f} points, {check.api_restore_rate:,.0f} per second)"
+                  if check.api_points is not None and check.api_restore_rate is not None else "")
+        console.print(f"  plan: {check.plan or 'unknown'}{budget}", highlight=False)
+        console.print(f"  scopes: {', '.join(check.scopes) or 'none'}", highlight=False)
+        if check.missing_scopes:
+            console.print(f"  missing: {', '.join(check.missing_scopes)}", highlight=False)
+        if check.optional_missing_scopes:
+            console.print(f"  would read more with: {', '.join(check.optional_missing_scopes)}", highlight=False)
+    raise typer.Exit(0 if check.ok else 1)
+
+
 # --- jobs ------------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx2
@@ -143,10 +143,13 @@ class _Retry(Exception):
     """One failed attempt that may succeed later; ``wait`` overrides the backoff."""
 
     def __init__(
-        self, cause: str, *, wait: float | None = None, throttled: bool = False, requested: float | None = None
+        self, cause: str, *, wait: float | None = None, throttled: bool = False, requested: float | None = None,
+        problem: str = "UPSTREAM_ERROR",
     ) -> None:
         super().__init__(cause)
         self.cause = cause
+        self.problem = "THROTTLED" if throttled else problem
+        """The ``core.ConnectionProblem`` this failure stands for if it is the last attempt."""
         self.wait = wait
         self.throttled = throttled
         self.requested = requested
@@ -277,11 +280,11 @@ class ShopifyClient:
                     attempt += 1
                     throttles_in_a_row = 0
                     if attempt >= self.policy.max_attempts:
-                        raise SourceUnavailable(
+                        raise _naming(failure.problem, SourceUnavailable(
                             f"Shopify shop {self.shop} is unavailable while {what}: {self._scrub(failure.cause)}; "
                             f"gave up after {attempt} attempts",
                             suggestion="the run can be retried; its window was not advanced",
-                        ) from None
+                        )) from None
                     delay = self._delay(failure, attempt)
                 stats.retries += 1
                 log.warning(
@@ -318,12 +321,12 @@ class ShopifyClient:
         if status is not None:
             allows = (f"; its plan allows {status.maximum_available:.0f} points, restoring "
                       f"{status.restore_rate:.0f} per second")
-        raise SourceUnavailable(
+        raise _naming("THROTTLED", SourceUnavailable(
             f"Shopify shop {self.shop} kept throttling while {what}: waited {self.throttled_wait:.0f}s for "
             f"its rate limit in all, past the limit of {self.policy.max_throttle_wait:.0f}s{allows}",
             suggestion="the run can be retried; its window was not advanced. If this shop's limit stays low, "
             "raise THROTTLE_MAX_WAIT_SECONDS or run fewer jobs of this shop at once",
-        )
+        ))
 
     # --- one attempt ------------------------------------------------------------------------
 
@@ -342,18 +345,18 @@ class ShopifyClient:
             cause = exc.__cause__
             if isinstance(cause, HttpStatus):
                 raise self._classify_status(cause) from None
-            raise _Retry(f"connection failed ({describe(cause or exc)})") from None
+            raise _Retry(f"connection failed ({describe(cause or exc)})", problem=_connection_problem(cause or exc)) from None
         except TransportProtocolError:
-            raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)") from None
+            raise _Retry("the reply was not a GraphQL result (malformed or truncated JSON)", problem="BAD_REPLY") from None
         except TransportServerError as exc:  # only if a status slipped past the hook
             raise _Retry(f"HTTP {exc.code}") from None
         except TransportError as exc:
-            raise _Retry(f"transport error ({describe(exc)})") from None
+            raise _Retry(f"transport error ({describe(exc)})", problem="UNREACHABLE") from None
         except TimeoutError:
-            raise _Retry("the request timed out") from None
+            raise _Retry("the request timed out", problem="TIMEOUT") from None
         requested_cost, actual_cost = self._record_cost(result.extensions, stats, hold)
         if not isinstance(result.data, dict):
-            raise _Retry("the reply had no data object")
+            raise _Retry("the reply had no data object", problem="BAD_REPLY")
         extensions = result.extensions if isinstance(result.extensions, dict) else {}
         return Reply(result.data, requested_cost, actual_cost, extensions)
 
@@ -394,19 +397,20 @@ class ShopifyClient:
         if "THROTTLED" in codes:
             return self._throttled(extensions)
         if "ACCESS_DENIED" in codes:
-            return SourceAuthError(
+            return _naming("MISSING_SCOPE", SourceAuthError(
                 f"Shopify shop {self.shop} denied access: {self._scrub(messages)}",
                 suggestion="check that the Admin API access token has the read_orders scope",
-            )
+            ))
         if any(c in RETRYABLE_CODES for c in codes):
             return _Retry(f"Shopify reported {self._scrub(messages)}")
         if data is None and any(isinstance(e, dict) and e.get("locations") for e in entries):
-            return ConfigurationError(
+            return _naming("API_VERSION", ConfigurationError(
                 f"Shopify shop {self.shop} rejected our query for Admin API version {self.api_version}: "
                 f"{self._scrub(messages)}",
                 suggestion="use an API version this gateway supports (2025-10 or 2026-07)",
-            )
-        return SourceDataError(f"Shopify shop {self.shop} answered with errors: {self._scrub(messages)}")
+            ))
+        return _naming("BAD_REPLY", SourceDataError(
+            f"Shopify shop {self.shop} answered with errors: {self._scrub(messages)}"))
 
     def _throttled(self, extensions: Any) -> Exception:
         cost = extensions.get("cost") if isinstance(extensions, dict) else None
@@ -425,30 +429,30 @@ class ShopifyClient:
     def _classify_status(self, reply: HttpStatus) -> Exception:
         status = reply.status
         if status in (401, 403):
-            return SourceAuthError(
+            return _naming("BAD_TOKEN", SourceAuthError(
                 f"Shopify shop {self.shop} refused the access token (HTTP {status})",
                 suggestion="check the shop's Admin API access token and that it has the read_orders scope",
-            )
+            ))
         if status == 404:
-            return ConfigurationError(
+            return _naming("UNKNOWN_SHOP", ConfigurationError(
                 f"Shopify shop {self.shop} has no Admin GraphQL endpoint for API version {self.api_version} (HTTP 404)",
                 suggestion="the version may be unsupported or retired, or the shop URL wrong; "
                 "pick a supported version such as 2026-07",
-            )
+            ))
         if 300 <= status < 400:
             location = reply.headers.get("location", "?")
-            return ConfigurationError(
+            return _naming("UNKNOWN_SHOP", ConfigurationError(
                 f"Shopify shop {self.shop} redirects the Admin API (HTTP {status}) to {self._scrub(location)}",
                 suggestion="set the shop URL to its myshopify domain",
-            )
+            ))
         if status == 429:
             return _Retry("rate limited (HTTP 429)", wait=self._retry_after(reply), throttled=True)
         if status in RETRYABLE_STATUS or status >= 500:
-            return _Retry(f"HTTP {status}")
-        return SourceUnavailable(
+            return _Retry(f"HTTP {status}", problem="TIMEOUT" if status in (408, 524) else "UPSTREAM_ERROR")
+        return _naming("UPSTREAM_ERROR", SourceUnavailable(
             f"Shopify shop {self.shop} answered HTTP {status}: {self._scrub(body_text(reply.body))}",
             suggestion="HTTP 402 means the shop is frozen for payment, 423 that it is locked",
-        )
+        ))
 
     def _retry_after(self, reply: HttpStatus) -> float | None:
         header = reply.headers.get("retry-after")
@@ -484,3 +488,22 @@ class ShopifyClient:
     def _scrub(self, text: str) -> str:
         # Real tokens are long (shpat_ + 32 hex); blanking a short test token would garble text.
         return text.replace(self._token, "***") if len(self._token) >= 8 else text
+
+
+E = TypeVar("E", bound=GatewayError)
+
+
+def _naming(problem: str, error: E) -> E:
+    """``error`` with ``problem`` (a ``core.ConnectionProblem`` value) set, for connection checks."""
+    error.problem = problem
+    return error
+
+
+def _connection_problem(cause: BaseException) -> str:
+    """TIMEOUT for a timed-out connection, UNREACHABLE for any other failure to connect."""
+    seen: BaseException | None = cause
+    while seen is not None:
+        if isinstance(seen, (TimeoutError, httpx2.TimeoutException)):
+            return "TIMEOUT"
+        seen = seen.__cause__ or seen.__context__
+    return "UNREACHABLE"

@@ -153,7 +153,7 @@ def refund_lines_estimate(first: int) -> float:
     return 1 + connection(first, REFUND_LINE)
 
 
-CONNECTION_CHECK_ESTIMATE = 3.0  # shop 1 + currentAppInstallation 1 + accessScopes (a list without first) 1
+CONNECTION_CHECK_ESTIMATE = 4.0  # shop 1 + plan 1 + currentAppInstallation 1 + accessScopes (a list without first) 1
 
 
 class Sizer:

@@ -12,7 +12,7 @@ import os
 import random
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
@@ -20,6 +20,8 @@ import httpx2
 
 from core import (
     ConfigurationError,
+    ConnectionCheck,
+    ConnectionProblem,
     FetchStats,
     OrderPage,
     Settings,
@@ -70,6 +72,12 @@ and Enterprise by extension; their thresholds only keep bulk for the windows pag
 finish in minutes."""
 
 
+CHECK_ATTEMPTS = 2
+"""Attempts of a connection check's request: one retry, then report what failed."""
+CHECK_THROTTLE_WAIT = 5.0
+"""Seconds a connection check waits on throttling before it reports THROTTLED."""
+
+
 def default_bulk_threshold(restore_rate: float | None) -> int:
     """The threshold of the plan with ``restore_rate`` (the nearest preset at or below it)."""
     if restore_rate is None:
@@ -80,12 +88,14 @@ def default_bulk_threshold(restore_rate: float | None) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionInfo:
-    """What :meth:`ShopifySource.check_connection` learned about the shop and the token."""
+    """What :meth:`ShopifySource.connection_info` learned about the shop and the token."""
 
     shop_name: str
     domain: str
     api_version: str
     scopes: tuple[str, ...]
+    plan: str | None = None
+    shopify_plus: bool | None = None
 
     @property
     def can_read_orders(self) -> bool:
@@ -340,7 +350,50 @@ class ShopifySource:
         """The order ``source_id`` (``gid://shopify/Order/…``), complete; an empty page if it is gone."""
         return await one_order(self.client, source_id)
 
-    async def check_connection(self) -> ConnectionInfo:
+    async def check_connection(self) -> ConnectionCheck:
+        """The connection check of :class:`core.Source`: one ``ConnectionCheck`` query, retried at
+        most once and never waiting out long throttling (an admin is watching), reporting the
+        shop, its plan and API budget, and the scopes (``read_orders`` needed, ``read_all_orders``
+        for windows older than 60 days).
+
+        Raises:
+            GatewayError: naming its ``problem`` (BAD_TOKEN, UNKNOWN_SHOP, THROTTLED, TIMEOUT...).
+        """
+        policy = self.client.policy
+        self.client.policy = replace(policy, max_attempts=min(policy.max_attempts, CHECK_ATTEMPTS),
+                                     max_throttle_wait=min(policy.max_throttle_wait, CHECK_THROTTLE_WAIT))
+        try:
+            info = await self.connection_info()
+        finally:
+            self.client.policy = policy
+        status = self.client.pacer.status
+        missing = () if info.can_read_orders else ("read_orders",)
+        optional = () if info.can_read_all_orders else ("read_all_orders",)
+        plan = info.plan or "unknown plan"
+        if missing:
+            message = (f"Shopify shop {info.domain} ({info.shop_name}) accepts the token, but it lacks the "
+                       "read_orders scope: the gateway cannot read orders")
+        else:
+            message = f"Shopify shop {info.domain} ({info.shop_name}, {plan}) accepts the token and can read orders"
+            if optional:
+                message += "; only the last 60 days of them without read_all_orders"
+        return ConnectionCheck(
+            ok=not missing,
+            problem=ConnectionProblem.MISSING_SCOPE if missing else None,
+            message=message,
+            shop_name=info.shop_name,
+            domain=info.domain,
+            api_version=info.api_version,
+            scopes=info.scopes,
+            missing_scopes=missing,
+            optional_missing_scopes=optional,
+            plan=info.plan,
+            plan_premium=info.shopify_plus,
+            api_points=status.maximum_available if status else None,
+            api_restore_rate=status.restore_rate if status else None,
+        )
+
+    async def connection_info(self) -> ConnectionInfo:
         """Ask Shopify who the shop is and which scopes the token holds (cached per source).
 
         Raises:
@@ -363,7 +416,7 @@ class ShopifySource:
     async def _check_history_access(self, window: Window) -> None:
         if window.start >= self._now() - HISTORY_WITHOUT_READ_ALL_ORDERS:
             return
-        info = await self.check_connection()
+        info = await self.connection_info()
         if not info.can_read_all_orders:
             raise SourceAuthError(
                 f"Shopify shop {self.client.shop} only shows the last 60 days of orders to this app, "
@@ -385,14 +438,17 @@ def resolve_token(shop: Shop, credentials: ShopCredentials) -> str:
         token = os.environ.get(credentials.token_env, "").strip()
         if token:
             return token
-        raise ConfigurationError(
+        missing = ConfigurationError(
             f"shop {shop.name} reads its Admin API access token from ${credentials.token_env}, which is not set",
             suggestion=f"export {credentials.token_env}=<token> in the worker's environment",
         )
-    raise ConfigurationError(
-        f"shop {shop.name} has no Admin API access token",
-        suggestion="store a token for the shop or name an environment variable holding it (token_env)",
-    )
+    else:
+        missing = ConfigurationError(
+            f"shop {shop.name} has no Admin API access token",
+            suggestion="store a token for the shop or name an environment variable holding it (token_env)",
+        )
+    missing.problem = ConnectionProblem.NO_TOKEN.value
+    raise missing
 
 
 def _connection_info(data: dict[str, Any], client: ShopifyClient) -> ConnectionInfo:
@@ -407,11 +463,16 @@ def _connection_info(data: dict[str, Any], client: ShopifyClient) -> ConnectionI
         or not all(isinstance(s, dict) and isinstance(s.get("handle"), str) for s in scopes)
     ):
         raise SourceDataError(f"Shopify shop {client.shop} sent an unreadable connection check")
+    plan = shop.get("plan") if isinstance(shop.get("plan"), dict) else {}
+    name = plan.get("publicDisplayName")
+    plus = plan.get("shopifyPlus")
     return ConnectionInfo(
         shop_name=shop["name"],
         domain=shop["myshopifyDomain"],
         api_version=client.api_version,
         scopes=tuple(s["handle"] for s in scopes),
+        plan=name if isinstance(name, str) else None,
+        shopify_plus=plus if isinstance(plus, bool) else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from core import TokenRole
@@ -9,9 +10,10 @@ from core.apitokens import issue_token
 from gateway.api import ids
 from gateway.api.permissions import IsAdmin, IsAuthenticated
 from gateway.api.schema import schema
+from plugins.shopify.simulator import ShopSimulator
 
 from .conftest import ADMIN, NO_TOKEN, READ, Api
-from .seed import new_shop
+from .seed import SHOP_SECRET, new_shop
 
 QUERIES = {
     "orders": "{ orders { totalCount } }",
@@ -29,6 +31,9 @@ QUERIES = {
     "node": '{ node(id: "gid://sync-gateway/Shop/1") { id } }',
 }
 
+ACTS_UPSTREAM_ONLY = {"checkShopConnection"}
+"""Mutations whose effect is a request to the shop (with its stored token), not a change in the store."""
+
 MUTATIONS = {
     "updateJobSchedule": 'updateJobSchedule(jobId: "$job", schedule: {cron: "0 3 * * *"}) { job { id } }',
     "pauseJob": 'pauseJob(jobId: "$job") { job { id } }',
@@ -39,6 +44,7 @@ MUTATIONS = {
     "addShop": 'addShop(input: {name: "intruder", url: "https://i.myshopify.com"}) { shop { id } }',
     "updateShop": 'updateShop(id: "$shop", input: {url: "https://evil.example"}) { shop { id } }',
     "removeShop": 'removeShop(id: "$shop") { deletedId }',
+    "checkShopConnection": 'checkShopConnection(id: "$shop") { connection { ok } }',
     "createApiToken": 'createApiToken(name: "backdoor", role: ADMIN) { token }',
     "revokeApiToken": 'revokeApiToken(id: "$token") { apiToken { id } }',
 }
@@ -110,15 +116,21 @@ async def test_read_tokens_cannot_mutate_and_nothing_changes(api: Api, mutation:
     token, _ = issue_token(api.runtime, name="victim", role=TokenRole.READ)
     document = "mutation { " + MUTATIONS[mutation].replace("$job", ids.encode("Job", job.id)).replace(
         "$shop", ids.encode("Shop", shop.id)).replace("$token", ids.encode("ApiToken", token.id)) + " }"
+    sim = ShopSimulator(shop_domain="alpha.myshopify.com", access_token=SHOP_SECRET)
+    api.runtime.source_options["*"] = {"transport": httpx2.ASGITransport(app=sim.asgi_app)}
     before = snapshot(api)
     for who in (READ, NO_TOKEN):
         error = await api.error(document, token=who)
         assert error["extensions"]["code"] == ("FORBIDDEN" if who == READ else "UNAUTHENTICATED")
         assert error["path"] == [mutation]
         assert snapshot(api) == before
+        assert sim.stats.requests == 0
     body = await api.gql(document, token=ADMIN)
     assert not body.get("errors"), body
-    assert snapshot(api) != before
+    if mutation in ACTS_UPSTREAM_ONLY:  # it acts on the shop, never on the store
+        assert snapshot(api) == before and sim.stats.requests == 1
+    else:
+        assert snapshot(api) != before
 
 
 async def test_introspection_is_public_but_data_is_not(api: Api) -> None:

@@ -184,11 +184,11 @@ async def test_recent_window_needs_no_scope_check(shop: Shop, source_settings: S
     assert "ConnectionCheck" not in server.bodies()[0]["query"].split("{")[0]
 
 
-async def test_check_connection_reports_shop_and_scopes(shop: Shop, source_settings: Settings, fake_time: FakeTime) -> None:
+async def test_connection_info_reports_shop_and_scopes(shop: Shop, source_settings: Settings, fake_time: FakeTime) -> None:
     server = ScriptedShopify([scopes_reply("read_orders", "write_orders")])
     source = make_source(shop, source_settings, server, fake_time)
-    info = await source.check_connection()
-    assert await source.check_connection() is info  # asked once per source
+    info = await source.connection_info()
+    assert await source.connection_info() is info  # asked once per source
     await source.aclose()
     assert (info.shop_name, info.domain, info.api_version) == ("Demo", "demo-shop.myshopify.com", "2026-07")
     assert info.can_read_orders and not info.can_read_all_orders

@@ -13,6 +13,7 @@ import strawberry
 from core import NewShop
 from core import Shop as CoreShop
 from core import jobcontrol
+from core.connections import check_shop_connection_by_id
 from core.runtime import Runtime
 
 from .. import ids
@@ -21,7 +22,7 @@ from ..errors import BadInput
 from ..inputs import opt
 from ..payloads import UserError, attempt, refuse
 from ..permissions import IsAdmin
-from .types import AddShopInput, Shop, UpdateShopInput
+from .types import AddShopInput, Shop, ShopConnection, UpdateShopInput
 
 INPUT_PATHS = {
     "name": ["input", "name"],
@@ -46,6 +47,13 @@ class ShopPayload:
 @strawberry.type
 class RemoveShopPayload:
     deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ShopConnectionPayload:
+    connection: ShopConnection | None = strawberry.field(
+        description="The check's outcome; a failed connection is reported here, not as a user error.")
     user_errors: list[UserError]
 
 
@@ -97,3 +105,16 @@ class ShopMutations:
         removed, errors = await attempt(info, _remove, info.context.runtime, pk, not_found=["id"])
         deleted = strawberry.ID(ids.encode("Shop", removed)) if removed is not None else None
         return RemoveShopPayload(deleted_id=deleted, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=[IsAdmin],
+                         description="Ask the shop, with its stored credentials, who it is and what the token may "
+                         "read: scopes and plan, or the exact reason it failed. Changes nothing; spends a few "
+                         "of the shop's API points.")
+    async def check_shop_connection(self, info: Info, id: strawberry.ID) -> ShopConnectionPayload:
+        try:
+            pk = ids.decode_as(id, "Shop")
+        except BadInput as exc:
+            return ShopConnectionPayload(connection=None, user_errors=refuse(exc))
+        check, errors = await attempt(info, check_shop_connection_by_id, info.context.runtime, pk, not_found=["id"])
+        return ShopConnectionPayload(connection=ShopConnection.from_record(check) if check is not None else None,
+                                     user_errors=errors)

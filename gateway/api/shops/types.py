@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import strawberry
 
+from core import ConnectionCheck
 from core import Shop as CoreShop
 
 from .. import ids
@@ -54,3 +56,49 @@ class UpdateShopInput:
     api_version: str | None = strawberry.UNSET
     access_token: str | None = strawberry.field(default=strawberry.UNSET, description="Write-only; never returned.")
     access_token_env: str | None = strawberry.UNSET
+
+
+@strawberry.enum(description="Why a connection check failed.")
+class ConnectionProblem(enum.Enum):
+    NO_TOKEN = "NO_TOKEN"
+    BAD_TOKEN = "BAD_TOKEN"
+    MISSING_SCOPE = "MISSING_SCOPE"
+    UNKNOWN_SHOP = "UNKNOWN_SHOP"
+    API_VERSION = "API_VERSION"
+    BAD_URL = "BAD_URL"
+    UNREACHABLE = "UNREACHABLE"
+    TIMEOUT = "TIMEOUT"
+    THROTTLED = "THROTTLED"
+    UPSTREAM_ERROR = "UPSTREAM_ERROR"
+    BAD_REPLY = "BAD_REPLY"
+    UNSUPPORTED = "UNSUPPORTED"
+
+
+@strawberry.type(description="What a connection check learned: the shop, its plan and the token's scopes, "
+                             "or the exact reason it failed.")
+class ShopConnection:
+    ok: bool = strawberry.field(description="The gateway can read this shop's orders.")
+    problem: ConnectionProblem | None = strawberry.field(description="Why not, when ok is false.")
+    message: str = strawberry.field(description="One line for a person: the summary, or what went wrong.")
+    shop_name: str | None = strawberry.field(description="The shop's own name, as the upstream knows it.")
+    domain: str | None
+    api_version: str | None
+    scopes: list[str] = strawberry.field(description="Access scopes the token holds.")
+    missing_scopes: list[str] = strawberry.field(description="Scopes the gateway needs that the token lacks.")
+    optional_missing_scopes: list[str] = strawberry.field(
+        description="Scopes that would let it read more (read_all_orders: orders older than 60 days).")
+    plan: str | None = strawberry.field(description="The shop's plan, e.g. Basic or Shopify Plus.")
+    plan_premium: bool | None = strawberry.field(description="Shopify Plus (or above).")
+    api_points: float | None = strawberry.field(description="The API budget's size in cost points.")
+    api_restore_rate: float | None = strawberry.field(description="Cost points restored per second.")
+    checked_at: datetime
+    seconds: float = strawberry.field(description="How long the check took.")
+
+    @classmethod
+    def from_record(cls, c: ConnectionCheck) -> ShopConnection:
+        assert c.checked_at is not None and c.seconds is not None
+        return cls(ok=c.ok, problem=ConnectionProblem(c.problem.value) if c.problem else None, message=c.message,
+                   shop_name=c.shop_name, domain=c.domain, api_version=c.api_version, scopes=list(c.scopes),
+                   missing_scopes=list(c.missing_scopes), optional_missing_scopes=list(c.optional_missing_scopes),
+                   plan=c.plan, plan_premium=c.plan_premium, api_points=c.api_points,
+                   api_restore_rate=c.api_restore_rate, checked_at=c.checked_at, seconds=c.seconds)
