@@ -40,6 +40,7 @@ MUTATIONS = {
     "resumeJob": 'resumeJob(jobId: "$job") { job { id } }',
     "skipNextRun": 'skipNextRun(jobId: "$job") { job { id } }',
     "runJobNow": 'runJobNow(jobId: "$job") { run { id } }',
+    "scheduleJobs": 'scheduleJobs(jobIds: ["$job"], schedule: {cron: "0 4 * * *"}) { jobs { id } }',
     "backfillJob": 'backfillJob(jobId: "$job", since: "2026-01-01T00:00:00+00:00") { run { id } }',
     "addShop": 'addShop(input: {name: "intruder", url: "https://i.myshopify.com"}) { shop { id } }',
     "updateShop": 'updateShop(id: "$shop", input: {url: "https://evil.example"}) { shop { id } }',
