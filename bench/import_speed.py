@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument("--object-us", type=float, default=0.0,
                         help="simulated server time per object a call returns, in microseconds")
     parser.add_argument("--env", action="append", default=[], help="extra NAME=VALUE for the command")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE[,NAME=VALUE]",
+                        help="alternate run by run between variants (extra settings each), e.g. "
+                             "chain:SYNC_GATEWAY_SHOPIFY_SLICES_IN_FLIGHT=1")
     parser.add_argument("--verbose", action="store_true", help="print the command's own summary line")
     parser.add_argument("--profile", help="run the command under pyinstrument, its text report to this file")
     args = parser.parse_args()
@@ -162,16 +165,23 @@ def main() -> None:
     print(f"plan {args.plan}; latency {args.latency_ms:g} ms per call + {args.object_us:g} µs per object; "
           f"simulated bulk speed {args.bulk_objects_per_second:,.0f} objects/s; "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"{'orders':>8} {'db':<10} {'wall s':>7} {'cpu s':>6} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
+    print(f"{'':<8}{'orders':>8} {'db':<10} {'wall s':>7} {'cpu s':>6} {'orders/s':>9} {'points':>7} {'ceiling':>8} "
           f"{'requests':>8} {'throttled':>9} {'bulk':>4} {'peak MiB':>8}  store vs truth")
+    variants: list[tuple[str, dict[str, str]]] = [("", {})]
+    if args.variant:
+        variants = []
+        for spec in args.variant:
+            label, _, assignments = spec.partition(":")
+            variants.append((label, dict(item.split("=", 1) for item in assignments.split(",") if item)))
     for n in sizes:
         for _ in range(args.repeat):
+          for label, variant_env in variants:
             with databases(args.postgres) as urls:
                 for url in urls:
                     r = bench_once(n, url, plan=args.plan, bulk_speed=args.bulk_objects_per_second,
-                                   extra_env=extra_env, verbose=args.verbose, profile=args.profile,
-                                   latency=latency)
-                    print(f"{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['cpu']:>6.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
+                                   extra_env={**extra_env, **variant_env}, verbose=args.verbose,
+                                   profile=args.profile, latency=latency)
+                    print(f"{label:<8}{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['cpu']:>6.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
                           f"{r['ceiling']:>8,.0f} {r['requests']:>8,} {r['throttled']:>9,} {r['bulk_ops']:>4} "
                           f"{r['rss_mib']:>8.0f}  {'exact' if r['agrees'] else 'DIFFERS ' + str(r['detail'])}",
                           flush=True)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         description="Windows with more orders than this are also read through a bulk query; unset: the "
                     "threshold measured for the shop's plan (Standard 5,000, Advanced 16,000, Plus 250,000).",
     )
+    shopify_slices_in_flight: int = Field(
+        default=8, ge=1, le=32,
+        description="Most time slices of one window paged at once; below it the shop's budget and the "
+                    "observed latency decide. 1: one cursor chain, as before the overlap.")
     shopify_webhook_secret: SecretStr | None = Field(
         default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256)."
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,6 +70,8 @@ from .replies import (
 log = logging.getLogger("sync_gateway.shopify")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 520, 522, 524, 530})
+ROUND_TRIP_WEIGHT = 0.3
+"""Weight of the newest request in the round-trip average (a few requests make it follow a change)."""
 RETRYABLE_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
 
 
@@ -215,6 +218,7 @@ class ShopifyClient:
             execute_timeout=timeout,  # the transport timeouts do not cover in-process (ASGI) apps
         )
         self._session: AsyncClientSession | None = None
+        self._round_trip: float | None = None
 
     def __repr__(self) -> str:
         return f"ShopifyClient(shop={self.shop!r}, endpoint={self.endpoint!r})"
@@ -261,8 +265,11 @@ class ShopifyClient:
             hold = await self.pacer.hold(requested)
             if throttles_in_a_row:
                 self.throttled_wait += hold.slept
+            sent = time.monotonic()
             try:
-                return await self._attempt(request, stats, hold)
+                reply = await self._attempt(request, stats, hold)
+                self._observe_round_trip(time.monotonic() - sent)
+                return reply
             except QueryTooExpensive as refused:
                 self._release(hold)
                 stats.throttled += refused.throttled
@@ -329,6 +336,16 @@ class ShopifyClient:
         ))
 
     # --- one attempt ------------------------------------------------------------------------
+
+    @property
+    def round_trip(self) -> float | None:
+        """Seconds an answered request took, sent to parsed (a moving average; pacing waits
+        excluded); None before the first answer."""
+        return self._round_trip
+
+    def _observe_round_trip(self, seconds: float) -> None:
+        previous = self._round_trip
+        self._round_trip = seconds if previous is None else previous + ROUND_TRIP_WEIGHT * (seconds - previous)
 
     def _release(self, hold: Hold) -> None:
         if not hold.settled:  # no reply told the ledger about this query: it never started

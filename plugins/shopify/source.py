@@ -45,6 +45,8 @@ from .bulk import (
     start_bulk,
 )
 from .client import RetryPolicy, ShopifyClient, shop_base_url
+from .sizing import Sizer
+from .slices import rest_in_slices
 from .pacing import BucketLedger, Clock, CostPacer, LocalLedger, RedisLedger, Sleep
 from .streams import WindowCount, describe_window, one_order, window_pages
 
@@ -55,10 +57,14 @@ HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
 
 OPTIONS = frozenset({
     "transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait",
-    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait",
+    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait", "slices_in_flight",
 })
 
 BULK_MODES = ("auto", "always", "never")
+
+COUNT_LIMIT_WITHOUT_BULK = 100_000
+"""How far a window is counted when only its slicing needs the figure (a bigger window is cut
+as if it held this many orders, which is plenty of slices)."""
 
 BULK_THRESHOLDS: dict[float, int] = {100.0: 5_000, 200.0: 16_000, 1000.0: 250_000, 2000.0: 500_000}
 """Default orders-per-window above which a window also gets a bulk query, by the plan's restore
@@ -126,7 +132,8 @@ class ShopifySourceFactory:
         holds more than the threshold; ``"always"``, the default of a ``backfill`` source; ``"never"``),
         ``bulk_threshold`` (orders; default ``settings.bulk_threshold_orders`` when set, else the
         plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
-        (seconds). Other options are ignored.
+        (seconds). ``slices_in_flight``: most time slices paged at once (default the setting
+        ``shopify_slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
 
         Raises:
             ConfigurationError: no token, or a shop URL that is not a shop.
@@ -170,8 +177,12 @@ class ShopifySourceFactory:
             page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),
             busy_wait=float(options.get("bulk_busy_wait", defaults.busy_wait)),
         )
+        slices = int(options.get("slices_in_flight", settings.shopify_slices_in_flight))
+        if slices < 1:
+            raise ConfigurationError(f"source option slices_in_flight={slices} must be at least 1")
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
-                             bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options)
+                             bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options,
+                             slices_in_flight=slices)
 
     def _ledger(self, base_url: str, settings: Settings) -> BucketLedger:
         """The shop's one budget: in Redis when the gateway has one (every worker shares it),
@@ -212,8 +223,10 @@ class ShopifySource:
         bulk: str = "auto",
         bulk_threshold: int | None = None,
         bulk_options: BulkOptions | None = None,
+        slices_in_flight: int = 1,
     ) -> None:
         self.shop = shop
+        self.slices_in_flight = slices_in_flight
         self.client = client
         self.page_size = page_size
         self.bulk = bulk
@@ -248,7 +261,7 @@ class ShopifySource:
             async for page in self._bulk_then_pages(window, size):
                 yield page
             return
-        if self.bulk == "never":
+        if self.bulk == "never" and self.slices_in_flight <= 1:
             async for page in window_pages(self.client, window, page_size=size):
                 yield page
             return
@@ -258,16 +271,19 @@ class ShopifySource:
     async def _paged_or_bulk(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
         """Page the window; when its first page shows it is big, also start a bulk query and keep
         paging (the bucket would otherwise sit idle) until the bulk query ends, then read the
-        orders paging has not reached from its result.
+        orders paging has not reached from its result. A window read by paging alone is read in
+        overlapping time slices after its first page (:mod:`.slices`), when that helps.
 
         Paging reads in ``updatedAt`` order, so every order updated before the last one paged
         was read (an order that changed meanwhile left the window, whose end is in the past):
         the bulk result is read from that moment on.
         """
         count: WindowCount | None = WindowCount(self._count_limit())
-        pages = window_pages(self.client, window, page_size=size, count=count)
+        sizer = Sizer(size)
+        pages = window_pages(self.client, window, page_size=size, count=count, sizer=sizer)
         pending = FetchStats()  # bulk requests, reported with the next page
         want_bulk = False
+        sliced: AsyncIterator[OrderPage] | None = None
         operation: str | None = None
         status: BulkStatus | None = None
         reached: datetime | None = None
@@ -280,11 +296,16 @@ class ShopifySource:
                     last = page.orders[-1].updated_at
                     reached = last if reached is None else max(reached, last)
                 if count is not None:
-                    want_bulk = count.count is not None and count.count > self._threshold()
+                    counted, count = count.count, None
+                    want_bulk = self.bulk == "auto" and counted is not None and counted > self._threshold()
                     if want_bulk:
                         log.info("Shopify shop %s: %s holds more than %s orders; starting a bulk query",
                                  self.client.shop, describe_window(window), self._threshold())
-                    count = None
+                    elif counted is not None:
+                        sliced = await rest_in_slices(self.client, window, page, count=counted, page_size=size,
+                                                      limit=self.slices_in_flight, sizer=sizer)
+                        if sliced is not None:
+                            break
                 if want_bulk and operation is None:
                     # Never wait for another bulk query of the shop here: paging goes on, and
                     # starting is tried again after the next page.
@@ -305,6 +326,10 @@ class ShopifySource:
                 return
         finally:
             await pages.aclose()
+        if sliced is not None:
+            async for page in sliced:
+                yield page
+            return
         assert status is not None and operation is not None
         result = result_pages(self.client, status, self.bulk_options, pending, window, skip_before=reached)
         async for page in self._paging_when_bulk_fails(result, window, size, "on"):
@@ -333,6 +358,8 @@ class ShopifySource:
             yield page
 
     def _count_limit(self) -> int:
+        if self.bulk == "never":
+            return COUNT_LIMIT_WITHOUT_BULK
         return (self.bulk_threshold if self.bulk_threshold is not None else max(BULK_THRESHOLDS.values())) + 1
 
     def _threshold(self) -> int:

@@ -56,21 +56,26 @@ class WindowCount:
 
 
 async def window_pages(
-    client: ShopifyClient, window: Window, *, page_size: int, count: WindowCount | None = None
+    client: ShopifyClient, window: Window, *, page_size: int, count: WindowCount | None = None,
+    seen: dict[str, datetime] | None = None, part_of: Window | None = None, sizer: Sizer | None = None,
 ) -> AsyncIterator[OrderPage]:
     """Yield the orders updated in ``window``, ``page_size`` (at most) per page.
 
     With ``count``, the first page's query also counts the window (one point, no extra request)
-    and fills in ``count.count`` before the first page is yielded.
+    and fills in ``count.count`` before the first page is yielded. ``seen`` (order GID to
+    ``updatedAt``) names order states already yielded elsewhere: they are not yielded again.
+    ``part_of``: the window ``window`` is a slice of (messages name both). ``sizer``: the page
+    plan to use and teach (slices of one window share what its first page learned).
     """
-    sizer = Sizer(page_size)
+    sizer = sizer if sizer is not None else Sizer(page_size)
     search = window_search(window)
-    seen: dict[str, datetime] = {}
+    seen = dict(seen or {})
     cursor: str | None = None
     page_number = 0
     while True:
         page_number += 1
-        what = f"reading orders updated in {describe_window(window)} (page {page_number})"
+        slice_of = f", slice of {describe_window(part_of)}" if part_of is not None else ""
+        what = f"reading orders updated in {describe_window(window)} (page {page_number}{slice_of})"
         stats = FetchStats()
         counting = count is not None and page_number == 1
         reply, plan = await _orders_page(client, sizer, search, cursor, stats, what,

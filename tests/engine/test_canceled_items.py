@@ -249,3 +249,65 @@ def test_the_bulk_threshold_setting_sends_a_scheduled_sized_window_through_bulk(
         assert harness.stored_canceled() == harness.expected_canceled()
     finally:
         harness.close()
+
+
+def test_a_slice_failing_while_the_others_succeed_keeps_the_watermark_and_the_next_run_completes(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The window's rest is read in slices side by side; one of them cannot be read at all."""
+    import httpx2
+    import orjson
+
+    h = Harness.build(fast_settings(tmp_path, database_url, page_size=10, max_attempts=2, shopify_slices_in_flight=4))
+    try:
+        ok = h.run()  # an empty first window sets the watermark
+        assert ok.status is JobRunStatus.SUCCEEDED
+        watermark = h.watermark()
+        for n in range(80):
+            order = h.sim.create_order(lines=[(f"SKU-{n}", 3)])
+            h.sim.cancel_units(order, h.sim.line_item_ids(order)[0], 1)
+            h.advance(12)
+        h.advance(61)  # past the settle buffer: the orders fill the window to its end
+
+        inner = httpx2.ASGITransport(app=h.sim.asgi_app)
+        broken = {"slice": None, "refused": 0}
+
+        class OneSliceDown(httpx2.AsyncBaseTransport):
+            """Shopify answers 500 to every page of the slice that reaches the window's end."""
+
+            async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+                search = str(orjson.loads(request.content).get("variables", {}).get("query", ""))
+                if broken["slice"] == "on" and search.endswith(f"<'{self.end}'") and not search.startswith(
+                        f"updated_at:>='{self.start}'"):
+                    broken["refused"] += 1
+                    return httpx2.Response(500, json={"errors": "Internal Server Error"}, request=request)
+                return await inner.handle_async_request(request)
+
+            start = end = ""
+
+        from plugins.shopify.streams import search_time
+
+        transport = OneSliceDown()
+        h.runtime.source_options["*"] = {"transport": transport}
+        assert watermark is not None  # the window is [watermark - overlap, now - settle)
+        transport.start = search_time(watermark - timedelta(seconds=60))
+        transport.end = search_time(h.sim.clock.now() - timedelta(seconds=60))
+        broken["slice"] = "on"
+        failed = h.run()
+
+        assert failed.status is JobRunStatus.FAILED
+        assert broken["refused"] == 2  # max_attempts of the last slice's first page
+        assert failed.error is not None and "HTTP 500" in failed.error and "slice of" in failed.error
+        assert h.watermark() == watermark  # not advanced
+        stored = len(h.stored_canceled())
+        assert 10 < stored < 80  # the first page and the slices that succeeded stayed stored
+
+        broken["slice"] = None
+        recovered = h.run()
+        assert recovered.status is JobRunStatus.SUCCEEDED, recovered.error
+        assert recovered.window_from is not None and recovered.window_from <= watermark
+        assert recovered.units_canceled == 80 - stored  # stored pages are not counted twice
+        assert h.stored_canceled() == h.expected_canceled()
+        assert len(h.stored_canceled()) == 80
+    finally:
+        h.close()

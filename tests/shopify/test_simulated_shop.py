@@ -62,7 +62,7 @@ def shop_record(api_version: str = "2026-07") -> Shop:
 
 
 def make_source(sim: ShopSimulator, settings: Settings, fake_time: FakeTime, *, token: str = TOKEN,
-                api_version: str = "2026-07") -> ShopifySource:
+                api_version: str = "2026-07", **options: Any) -> ShopifySource:
     return ShopifySourceFactory().create(
         shop=shop_record(api_version),
         credentials=ShopCredentials(token=token, token_env=None),
@@ -72,6 +72,7 @@ def make_source(sim: ShopSimulator, settings: Settings, fake_time: FakeTime, *, 
         sleep=fake_time.sleep,
         rng=random.Random(3),
         now=sim.clock.now,
+        **options,
     )
 
 
@@ -118,7 +119,8 @@ async def test_every_order_of_the_window_exactly_once(sim: ShopSimulator, settin
     sim.seed(20, seed=12, start=WINDOW.start - timedelta(hours=3), end=WINDOW.start - timedelta(seconds=1))
     sim.seed(20, seed=13, start=WINDOW.end, end=WINDOW.end + timedelta(hours=1))
 
-    pages = await fetch(make_source(sim, settings, fake_time), page_size=100)
+    # One cursor chain (the overlapped slices have their own tests, tests/shopify/test_slices.py).
+    pages = await fetch(make_source(sim, settings, fake_time, slices_in_flight=1), page_size=100)
 
     ids = [order.source_id for order in orders_of(pages)]
     assert len(ids) == len(set(ids)) == 230
@@ -282,7 +284,7 @@ async def test_persistent_failure_names_shop_and_window(sim: ShopSimulator, sett
     caplog.set_level(logging.DEBUG)
     seeded(sim, 230)
     sim.faults = FaultConfig(fail_after_requests=1)  # the first page arrives, then Shopify is down
-    source = make_source(sim, settings, fake_time)
+    source = make_source(sim, settings, fake_time, slices_in_flight=1)  # one chain: its page 2 fails
     pages: list[OrderPage] = []
     with pytest.raises(SourceUnavailable) as caught:
         async for page in source.fetch_orders(WINDOW, page_size=100):
