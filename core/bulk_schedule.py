@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .errors import ValidationError
 from .models import Job
 from .runtime import Runtime
-from .schedules import next_fire, validate_schedule
+from .schedules import next_fire, schedule_offset, validate_schedule
 
 MAX_JOBS = 500
 
@@ -62,5 +62,7 @@ def schedule_jobs(runtime: Runtime, job_ids: Sequence[int], *, cron: str | None 
             seen.add(job_id)
         if refusals:
             raise BulkScheduleRefused(refusals)
-        return [tx.update_job(job_id, schedule=schedule, next_run_at=next_fire(schedule, after=now))
+        spread = runtime.settings.schedule_jitter_seconds
+        return [tx.update_job(job_id, schedule=schedule, next_run_at=next_fire(
+                    schedule, after=now, offset=schedule_offset(found[job_id].shop, found[job_id].kind, spread)))
                 for job_id in job_ids]

@@ -16,7 +16,7 @@ from typing import Any
 from .errors import JobError, NotFoundError, ValidationError
 from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
 from .runtime import Runtime
-from .schedules import next_fire, validate_schedule
+from .schedules import next_fire, schedule_offset, validate_schedule
 from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.jobcontrol")
@@ -54,7 +54,8 @@ def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
         shop = tx.add_shop(new)
         jobs = [
             tx.create_job(shop_id=shop.id, kind=kind.name, schedule=schedule,
-                          next_run_at=next_fire(schedule, after=now))
+                          next_run_at=next_fire(schedule, after=now, offset=schedule_offset(
+                              shop.name, kind.name, runtime.settings.schedule_jitter_seconds)))
             for kind in runtime.job_kinds.values()
             if kind.create_per_shop
         ]
@@ -108,8 +109,10 @@ def update_schedule(runtime: Runtime, job_id: int, *, cron: str | None = None, e
     schedule = validate_schedule(cron=cron, every_seconds=every_seconds, timezone=timezone,
                                  min_interval_seconds=runtime.settings.min_interval_seconds)
     with runtime.storage.transaction() as tx:
-        _job(tx, job_id)
-        return tx.update_job(job_id, schedule=schedule, next_run_at=next_fire(schedule, after=runtime.now()))
+        job = _job(tx, job_id)
+        offset = schedule_offset(job.shop, job.kind, runtime.settings.schedule_jitter_seconds)
+        return tx.update_job(job_id, schedule=schedule, next_run_at=next_fire(schedule, after=runtime.now(),
+                                                                              offset=offset))
 
 
 def pause_job(runtime: Runtime, job_id: int) -> Job:
@@ -123,7 +126,9 @@ def resume_job(runtime: Runtime, job_id: int) -> Job:
     """Schedule the job again from now on (missed slots are not replayed)."""
     with runtime.storage.transaction() as tx:
         job = _job(tx, job_id)
-        return tx.update_job(job_id, paused=False, next_run_at=next_fire(job.schedule, after=runtime.now()))
+        offset = schedule_offset(job.shop, job.kind, runtime.settings.schedule_jitter_seconds)
+        return tx.update_job(job_id, paused=False, next_run_at=next_fire(job.schedule, after=runtime.now(),
+                                                                          offset=offset))
 
 
 def skip_next_run(runtime: Runtime, job_id: int) -> Job:

@@ -17,7 +17,7 @@ from .models import JobRun, JobRunStatus, RunTrigger
 from .queues import QueueBackend
 from .reaper import reap_runs
 from .runtime import Runtime
-from .schedules import next_fire
+from .schedules import next_fire, schedule_offset
 
 log = logging.getLogger("sync_gateway.scheduler")
 
@@ -40,7 +40,8 @@ def tick(runtime: Runtime, enqueue: Enqueue, *, queue: QueueBackend | None = Non
     for job in due:
         slot = job.next_run_at
         assert slot is not None
-        following = next_fire(job.schedule, after=now, previous=slot)
+        offset = schedule_offset(job.shop, job.kind, runtime.settings.schedule_jitter_seconds)
+        following = next_fire(job.schedule, after=now, previous=slot, offset=offset)
         with runtime.storage.transaction() as tx:
             if not tx.advance_job(job.id, expected_next_run_at=slot, next_run_at=following, skip_next=False):
                 continue  # another scheduler claimed this slot

@@ -6,10 +6,18 @@ slot that falls into a spring-forward gap to the first valid instant, and a wall
 that occurs twice at fall-back fires once (the second occurrence is dropped) for fixed-hour
 expressions, while wildcard-hour expressions (``0 * * * *``) keep firing every real hour, as
 Vixie cron does.
+
+Jitter: hundreds of shops on one schedule would all start in the same second. Each job's slots
+are shifted by its own offset (:func:`schedule_offset`, a hash of its shop and kind, so the same
+on every restart and every scheduler), below the setting ``schedule_jitter_seconds`` and below
+the schedule's period: ``0 * * * *`` fires at, say, 10:03:17, 11:03:17, ... for one shop and
+10:00:41, 11:00:41, ... for another. An interval schedule keeps the cadence it has; its first
+slot (a new job, a changed or resumed schedule) gets the offset.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,7 +77,16 @@ def describe(schedule: Schedule) -> str:
     return text if schedule.timezone == "UTC" else f"{text} ({schedule.timezone})"
 
 
-def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None = None) -> datetime:
+def schedule_offset(shop: str, kind: str, spread_seconds: int) -> timedelta:
+    """The stable offset of the job ``kind`` of ``shop``: whole seconds in ``[0, spread_seconds)``."""
+    if spread_seconds <= 0:
+        return timedelta(0)
+    digest = hashlib.sha256(f"{shop}\x00{kind}".encode()).digest()
+    return timedelta(seconds=int.from_bytes(digest[:8], "big") % spread_seconds)
+
+
+def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None = None,
+              offset: timedelta = timedelta(0)) -> datetime:
     """The first fire time strictly after ``after``, in UTC.
 
     Args:
@@ -77,9 +94,26 @@ def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None 
             scheduler that was down runs once and moves on instead of replaying a backlog).
         previous: the slot that just fired, if any; a cron slot with the same local wall-clock
             time (the repeated hour at a DST fall-back) is skipped.
+        offset: the job's jitter (:func:`schedule_offset`); reduced below the schedule's period.
     """
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
+    if offset <= timedelta(0):
+        return _next_fire(schedule, after=after, previous=previous)
+    if schedule.every_seconds is not None:
+        if previous is not None:
+            return _next_fire(schedule, after=after, previous=previous)  # the cadence keeps its offset
+        return _next_fire(schedule, after=after) + offset % timedelta(seconds=schedule.every_seconds)
+    nominal = _next_fire(schedule, after=after)
+    offset %= _next_fire(schedule, after=nominal, previous=nominal) - nominal
+    # The slot after ``previous`` (shifted or not: a slot set before jitter was turned on) and
+    # after ``after``, in the shifted schedule.
+    start = after - offset if previous is None else max(after - offset, previous)
+    shifted_previous = None if previous is None else previous - offset
+    return _next_fire(schedule, after=start, previous=shifted_previous) + offset
+
+
+def _next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None = None) -> datetime:
     if schedule.every_seconds is not None:
         step = timedelta(seconds=schedule.every_seconds)
         if previous is None:
@@ -110,14 +144,14 @@ def next_fire(schedule: Schedule, *, after: datetime, previous: datetime | None 
     raise AssertionError("croniter returned the same slot repeatedly")  # pragma: no cover
 
 
-def upcoming(schedule: Schedule, *, first: datetime, count: int) -> list[datetime]:
+def upcoming(schedule: Schedule, *, first: datetime, count: int, offset: timedelta = timedelta(0)) -> list[datetime]:
     """``count`` fire times in UTC, starting with ``first`` (a job's ``next_run_at``), each the
-    :func:`next_fire` after the one before it, as the scheduler will take them."""
+    :func:`next_fire` after the one before it (with the job's ``offset``), as the scheduler will take them."""
     if count < 1:
         return []
     times = [first.astimezone(UTC)]
     while len(times) < count:
-        times.append(next_fire(schedule, after=times[-1], previous=times[-1]))
+        times.append(next_fire(schedule, after=times[-1], previous=times[-1], offset=offset))
     return times
 
 

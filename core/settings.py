@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # jobs
     default_every_seconds: int = Field(default=3600, ge=60, description="Schedule of a new job (hourly).")
+    schedule_jitter_seconds: int = Field(
+        default=300, ge=0, le=3600,
+        description="Each job's slots are shifted by a stable offset below this (a hash of shop and job), "
+                    "so many shops on one schedule do not all start in the same second. 0: none.")
     scheduler_tick_seconds: float = Field(default=15.0, gt=0, description="How often the scheduler looks for due jobs.")
     job_timeout_seconds: int = Field(default=3600, ge=10, description="RQ job timeout and lease length of a run.")
     lease_seconds: int = Field(default=120, ge=1, description="A run's lease on its job; renewed while it works, so a dead worker's run is taken over after this long.")

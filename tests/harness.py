@@ -39,6 +39,7 @@ def fast_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "max_attempts": 3,
         "http_timeout_seconds": 5,
         "lease_seconds": 5,
+        "schedule_jitter_seconds": 0,  # exact slots (jitter has its own tests, tests/jobs/test_jitter.py)
     }
     values.update(overrides)
     return Settings(**values)

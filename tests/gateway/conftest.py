@@ -67,7 +67,9 @@ class Api:
 
 
 def build_runtime(tmp_path: Path, database_url: str, **options: Any) -> Runtime:
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, **options.pop("settings", {}))
+    # Exact slots unless a test asks for jitter (tests/jobs/test_jitter.py tests it).
+    values = {"schedule_jitter_seconds": 0, **options.pop("settings", {})}
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, **values)
     return Runtime.build(settings, pm=make_plugin_manager(), **options)
 
 

@@ -41,7 +41,7 @@ def clock() -> Clock:
 @pytest.fixture
 def runtime(tmp_path: Path, database_url: str, redis_url: str, queue_name: str, clock: Clock) -> Iterator[Runtime]:
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=redis_url, queue_name=queue_name,
-                        scheduler_tick_seconds=0.05)
+                        scheduler_tick_seconds=0.05, schedule_jitter_seconds=0)  # exact slots; jitter: test_jitter.py
     rt = Runtime.build(settings, clock=clock)
     yield rt
     rt.close()

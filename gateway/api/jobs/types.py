@@ -12,7 +12,7 @@ from core import JobRun as CoreJobRun
 from core import JobRunStatus as CoreJobRunStatus
 from core import RunTrigger as CoreRunTrigger
 from core import Schedule as CoreSchedule
-from core.schedules import describe, upcoming
+from core.schedules import describe, schedule_offset, upcoming
 
 from .. import ids
 from ..context import Info
@@ -192,12 +192,13 @@ class Job(Node):
 
     @strawberry.field(description="The next `count` (1 to 20) scheduled run times, in UTC, starting with "
                                   "nextRunAt; empty while paused. With skipNext the first is recorded SKIPPED.")
-    def upcoming_runs(self, count: int = 5) -> list[datetime]:
+    def upcoming_runs(self, info: Info, count: int = 5) -> list[datetime]:
         if not 1 <= count <= MAX_UPCOMING:
             raise BadInput(f"count must be between 1 and {MAX_UPCOMING}, got {count}", field="count")
         if self.paused or self.next_run_at is None:
             return []
-        return upcoming(self.record.schedule, first=self.next_run_at, count=count)
+        offset = schedule_offset(self.record.shop, self.record.kind, info.context.runtime.settings.schedule_jitter_seconds)
+        return upcoming(self.record.schedule, first=self.next_run_at, count=count, offset=offset)
 
 
 def _run(record: CoreJobRun | None) -> JobRun | None:
