@@ -47,6 +47,8 @@ class CanceledItemsJob:
                     "apiCost": stats.actual_cost,
                     "throttled": stats.throttled,
                     "retries": stats.retries,
+                    "bucketAvailable": stats.bucket_available,
+                    "bucketMaximum": stats.bucket_maximum,
                     "elapsedSeconds": round(time.monotonic() - started, 3),
                 }
             )

@@ -88,6 +88,10 @@ class FetchStats:
     actual_cost: float = 0.0
     throttled: int = 0
     retries: int = 0
+    bucket_available: float | None = None
+    """The rate-limit bucket at the last reply (points left), when the source reports one."""
+    bucket_maximum: float | None = None
+    """The bucket's ceiling at the last reply (Shopify's ``maximumAvailable``: the plan's)."""
 
     def add(self, other: FetchStats) -> None:
         self.requests += other.requests
@@ -95,6 +99,8 @@ class FetchStats:
         self.actual_cost += other.actual_cost
         self.throttled += other.throttled
         self.retries += other.retries
+        if other.bucket_maximum is not None:  # the later reading wins
+            self.bucket_available, self.bucket_maximum = other.bucket_available, other.bucket_maximum
 
 
 @dataclass(frozen=True, slots=True)

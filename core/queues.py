@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,10 @@ from rq.timeouts import TimerDeathPenalty
 from .settings import Settings
 
 log = logging.getLogger("sync_gateway.queues")
+
+AfterJob = Callable[[int], None]
+"""Called with a run's id in the process that owns the worker, after the run's job ended (its
+work-horse exited, for a forking worker): the metrics count the run there."""
 
 JOB_FUNCTION = "core.jobs.execute_run_job"
 ON_FAILURE = "core.jobs.record_rq_failure"
@@ -127,28 +132,36 @@ class QueueBackend:
                 job.delete()
         self.queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
-    def make_worker(self, *, name: str | None = None) -> Worker:
+    def make_worker(self, *, name: str | None = None, after_job: AfterJob | None = None) -> Worker:
         """A forking worker for ``sync-gateway worker`` (real Redis); a work-horse that dies ends
         its run as FAILED with RQ's reason (``work_horse_killed_handler``)."""
         from .jobs import record_work_horse_killed
         from .worker_loop import GatewayWorker
 
-        return GatewayWorker([self.queue], connection=self.connection, name=name,
-                             work_horse_killed_handler=record_work_horse_killed)
+        worker = GatewayWorker([self.queue], connection=self.connection, name=name,
+                               work_horse_killed_handler=record_work_horse_killed)
+        worker.after_job = after_job
+        return worker
 
-    def work(self, *, name: str | None = None, burst: bool = False, logging_level: str = "INFO") -> int:
+    def work(self, *, name: str | None = None, burst: bool = False, logging_level: str = "INFO",
+             after_job: AfterJob | None = None) -> int:
         """Run ``sync-gateway worker``: RQ's worker, restarted after Redis outages (see
         :mod:`.worker_loop`); returns how many times it restarted."""
         from .worker_loop import run_worker
 
-        return run_worker(lambda: self.make_worker(name=name), self.connection, burst=burst,  # type: ignore[arg-type, return-value]
-                          logging_level=logging_level)
+        return run_worker(lambda: self.make_worker(name=name, after_job=after_job),  # type: ignore[arg-type, return-value]
+                          self.connection, burst=burst, logging_level=logging_level)
 
-    def start_embedded_worker(self, *, poll_seconds: float = 0.2) -> None:
+    def queued_count(self) -> int:
+        """Jobs waiting on the queue (RQ's ``len(queue)``)."""
+        return int(self.queue.count)
+
+    def start_embedded_worker(self, *, poll_seconds: float = 0.2, after_job: AfterJob | None = None) -> None:
         """Execute queued runs in a background thread of this process (fakeredis or tests)."""
         if self._worker_thread is not None:
             return
         worker = _ThreadWorker([self.queue], connection=self.connection)
+        worker.after_job = after_job
 
         def loop() -> None:
             while not self._stop.is_set():
@@ -168,11 +181,29 @@ class QueueBackend:
             self._worker_thread = None
 
 
+def call_after_job(after_job: AfterJob | None, job: RQJob) -> None:
+    """Tell ``after_job`` that the run of ``job`` ended; a webhook refresh carries no run."""
+    run_id = (job.meta or {}).get("run_id")
+    if after_job is None or not isinstance(run_id, int):
+        return
+    try:
+        after_job(run_id)
+    except Exception:
+        log.exception("after-job callback failed for run %s", run_id)
+
+
 class _ThreadWorker(SimpleWorker):
     """A SimpleWorker that can live in a non-main thread (signals belong to the main thread),
     so job timeouts use a timer instead of SIGALRM."""
 
     death_penalty_class = TimerDeathPenalty
+    after_job: AfterJob | None = None
+
+    def execute_job(self, job: RQJob, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            call_after_job(self.after_job, job)
 
     def _install_signal_handlers(self) -> None:
         pass

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=250, ge=1, le=1000)
     max_query_depth: int = Field(default=10, ge=2)
     log_level: str = Field(default="INFO")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port of /metrics for `worker` and `scheduler` processes, on HOST (the API serves "
+                    "/metrics on its own port). Unset: they serve none.")
 
     # plugins
     load_plugins: list[str] | None = Field(default=None, description="Allow-list of entry-point plugin names.")

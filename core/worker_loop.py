@@ -36,6 +36,16 @@ class GatewayWorker(Worker):
     """RQ's forking worker, remembering whether a stop was asked for (RQ forgets it when idle)."""
 
     stop_was_requested: bool = False
+    after_job: Callable[[int], None] | None = None
+    """See :data:`core.queues.AfterJob`: called here, in the parent, once the work-horse exited."""
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        from .queues import call_after_job
+
+        try:
+            super().execute_job(job, queue)
+        finally:
+            call_after_job(self.after_job, job)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stop_was_requested = True

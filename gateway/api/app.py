@@ -1,5 +1,6 @@
 """The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser),
-``/webhooks/<source>`` (the fast path, see :mod:`gateway.api.webhooks`) and ``/healthz``."""
+``/webhooks/<source>`` (the fast path, see :mod:`gateway.api.webhooks`), ``/healthz`` and
+``/readyz`` (:mod:`gateway.api.health`) and ``/metrics`` (Prometheus, :mod:`core.metrics`)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.apitokens import TokenCache
+from core.metrics import GatewayMetrics
 from core.queues import QueueBackend
 from core.runtime import Runtime
 
 from .context import Context
+from .health import liveness, readiness
+from .metrics import metrics_endpoint
 from .schema import build_schema
 from ..startup import settle_heap
 from .webhooks import webhook_routes
@@ -37,9 +41,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     """
 
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
-                 token_cache: TokenCache | None = None) -> None:
+                 token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> None:
         super().__init__(
-            build_schema(max_query_depth=runtime.settings.max_query_depth),
+            build_schema(max_query_depth=runtime.settings.max_query_depth, metrics=metrics),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=tuple(runtime.settings.cors_origins),
@@ -79,16 +83,18 @@ def settle_heap_for_serving() -> None:
 
 
 def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
-               token_cache: TokenCache | None = None) -> Starlette:
+               token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> Starlette:
     """Build the API around a runtime and a queue the caller owns (and closes).
 
     ``token_cache``: this process's positive token lookups (default: a new
     :class:`core.apitokens.TokenCache`, trusted for ``DEFAULT_CACHE_SECONDS``).
+    ``metrics``: this process's registry (default: a new one); the caller passes its own when an
+    embedded worker in the same process counts runs into it. The store's state is added to it here.
     """
-    graphql = GatewayGraphQL(runtime, queue, graphiql=graphiql, token_cache=token_cache)
-
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "storage": runtime.storage.name})
+    if metrics is None:
+        metrics = GatewayMetrics()
+    metrics.add_store(runtime.storage, clock=runtime.now, queue_depth=queue.queued_count)
+    graphql = GatewayGraphQL(runtime, queue, graphiql=graphiql, token_cache=token_cache, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -99,8 +105,10 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz, methods=["GET"]),
-            *webhook_routes(runtime, queue),
+            Route("/healthz", liveness(runtime), methods=["GET"]),
+            Route("/readyz", readiness(runtime, queue), methods=["GET"]),
+            Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+            *webhook_routes(runtime, queue, metrics),
         ],
         middleware=[
             Middleware(

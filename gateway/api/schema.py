@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core import Settings
+from core.metrics import GatewayMetrics
 
 from . import error_policy
 from .execution import execution_context_for
@@ -30,6 +31,7 @@ from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
 from .jobs.subscriptions import JobSubscriptions
 from .jobs.types import Job, JobRun
+from .metrics import operation_metrics
 from .orders.queries import OrderQueries
 from .orders.types import ItemCancellation, Order, OrderItem
 from .shops.mutations import ShopMutations
@@ -60,7 +62,8 @@ class GatewaySchema(strawberry.Schema):
         error_policy.process_errors(errors, execution_context)
 
 
-def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
+def build_schema(*, max_query_depth: int | None = None, metrics: GatewayMetrics | None = None) -> GatewaySchema:
+    """The schema with these limits; ``metrics``: count every operation in it (the API's)."""
     depth = max_query_depth or Settings.model_fields["max_query_depth"].default
     # The depth and alias limits are validation rules. QueryDepthLimiter and MaxAliasesLimiter
     # build a new rule class per instance, so as per-request extensions they would make every
@@ -78,6 +81,7 @@ def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
             partial(AddValidationRules, limits),
             partial(ValidationCache, maxsize=CACHE_SIZE),
             error_policy.MaskUnexpectedErrors,
+            *([operation_metrics(metrics)] if metrics is not None else []),
         ],
     )
 

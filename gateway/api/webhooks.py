@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.errors import ConfigurationError, WebhookRejected
+from core.metrics import GatewayMetrics
 from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.webhooks import shop_for_domain
@@ -24,41 +25,50 @@ log = logging.getLogger("sync_gateway.webhooks")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def webhook_routes(runtime: Runtime, queue: QueueBackend) -> list[Route]:
+def webhook_routes(runtime: Runtime, queue: QueueBackend, metrics: GatewayMetrics | None = None) -> list[Route]:
+    """The receiver route; ``metrics`` counts each delivery by source and outcome."""
+
+    def counted(source: str, outcome: str, response: JSONResponse) -> JSONResponse:
+        if metrics is not None:
+            metrics.count_webhook(source if source in runtime.webhook_receivers else "unknown", outcome)
+        return response
+
     async def receive(request: Request) -> JSONResponse:
         source = request.path_params["source"]
         receiver = runtime.webhook_receivers.get(source)
         if receiver is None:
-            return _error(404, f"no webhook receiver for source {source!r}")
+            return counted(source, "unknown_source", _error(404, f"no webhook receiver for source {source!r}"))
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
-            return _error(413, "webhook body too large")
+            return counted(source, "too_large", _error(413, "webhook body too large"))
         try:
             event = receiver.verify(headers=request.headers, body=body, settings=runtime.settings)
         except WebhookRejected as rejected:
             log.warning("rejected a %s webhook: %s", source, rejected)
-            return _error(401, f"webhook rejected: {rejected}")
+            return counted(source, "rejected", _error(401, f"webhook rejected: {rejected}"))
         except ConfigurationError as missing:
-            return _error(503, str(missing))
-        return await anyio.to_thread.run_sync(_accept, runtime, queue, event)
+            return counted(source, "not_configured", _error(503, str(missing)))
+        outcome, response = await anyio.to_thread.run_sync(_accept, runtime, queue, event)
+        return counted(source, outcome, response)
 
     return [Route("/webhooks/{source}", receive, methods=["POST"])]
 
 
-def _accept(runtime: Runtime, queue: QueueBackend, event) -> JSONResponse:  # type: ignore[no-untyped-def]
+def _accept(runtime: Runtime, queue: QueueBackend, event) -> tuple[str, JSONResponse]:  # type: ignore[no-untyped-def]
+    """Store the delivery and queue its refresh; returns the outcome (a metrics label) and the answer."""
     with runtime.storage.transaction() as tx:
         shop = shop_for_domain(tx, source=event.source, domain=event.shop_domain)
         if shop is None:
-            return _error(404, f"no {event.source} shop with domain {event.shop_domain!r}")
+            return "unknown_shop", _error(404, f"no {event.source} shop with domain {event.shop_domain!r}")
         fresh = tx.record_delivery(shop_id=shop.id, delivery_id=event.delivery_id, topic=event.topic,
                                    received_at=runtime.now())
     if not fresh:
-        return JSONResponse({"status": "duplicate", "deliveryId": event.delivery_id})
+        return "duplicate", JSONResponse({"status": "duplicate", "deliveryId": event.delivery_id})
     if not event.order_ids:
-        return JSONResponse({"status": "ignored", "topic": event.topic})
+        return "ignored", JSONResponse({"status": "ignored", "topic": event.topic})
     job_id = queue.enqueue_refresh(shop.id, list(event.order_ids), delivery_id=event.delivery_id)
     log.info("webhook %s for %s: refresh of %s queued as %s", event.topic, shop.name, event.order_ids, job_id)
-    return JSONResponse({"status": "queued", "orders": list(event.order_ids)}, status_code=202)
+    return "queued", JSONResponse({"status": "queued", "orders": list(event.order_ids)}, status_code=202)
 
 
 def _error(status: int, message: str) -> JSONResponse:

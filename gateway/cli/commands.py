@@ -101,18 +101,21 @@ def serve(
 
     from ..api.app import create_app, settle_heap_for_serving
 
+    from core.metrics import GatewayMetrics
+
     runtime = _runtime()
     queue = QueueBackend.from_settings(runtime.settings)
+    metrics = GatewayMetrics()
     if queue.embedded:
         from core.jobs import bind_runtime
 
         bind_runtime(runtime)
-        queue.start_embedded_worker()
+        queue.start_embedded_worker(after_job=lambda run_id: metrics.count_run_id(runtime.storage, run_id))
         err.print("[yellow]REDIS_URL is not set: runs execute in this process (embedded queue).[/]")
     ticker = SchedulerThread(runtime, queue.enqueue_run) if scheduler or queue.embedded else None
     if ticker:
         ticker.start()
-    api = create_app(runtime, queue)
+    api = create_app(runtime, queue, metrics=metrics)
     settle_heap_for_serving()
     try:
         uvicorn.run(api, host=host or runtime.settings.host,
@@ -146,9 +149,25 @@ def worker(
         )
     # Make sure the schema is current before the first job; each forked work-horse then
     # builds its own runtime (connections must not cross a fork).
-    _runtime().close()
+    runtime = _runtime()
+    runtime.close()
     queue = QueueBackend.from_settings(settings)
-    queue.work(name=name, burst=burst, logging_level=settings.log_level.upper())
+    after_job = None
+    if settings.metrics_port is not None:
+        from core.metrics import GatewayMetrics
+
+        metrics = GatewayMetrics()
+        metrics.serve(settings.metrics_port, settings.host)
+
+        def after_job(run_id: int) -> None:
+            # The work-horse has exited: count its run from the stored record, then close the
+            # connection again so none is open when the next horse forks.
+            try:
+                metrics.count_run_id(runtime.storage, run_id)
+            finally:
+                runtime.storage.dispose()
+
+    queue.work(name=name, burst=burst, logging_level=settings.log_level.upper(), after_job=after_job)
 
 
 @app.command("scheduler")
@@ -163,6 +182,12 @@ def scheduler_command() -> None:
     if queue.embedded:
         raise ConfigurationError("a separate scheduler needs REDIS_URL",
                                  suggestion="without Redis, `sync-gateway serve` schedules in-process")
+    if runtime.settings.metrics_port is not None:
+        from core.metrics import GatewayMetrics
+
+        metrics = GatewayMetrics()
+        metrics.add_store(runtime.storage, clock=runtime.now, queue_depth=queue.queued_count)
+        metrics.serve(runtime.settings.metrics_port, runtime.settings.host)
     console.print(f"scheduler ticking every {runtime.settings.scheduler_tick_seconds:g}s; Ctrl-C to stop")
     try:
         SchedulerThread(runtime, queue.enqueue_run).run_forever()

@@ -17,8 +17,10 @@ import uvicorn
 from rich.console import Console
 
 from core.apitokens import issue_token
+from core.errors import ConfigurationError
 from core.jobcontrol import add_shop, run_job_now, update_schedule
 from core.jobs import bind_runtime, unbind_runtime
+from core.metrics import GatewayMetrics
 from core.models import JobRun, JobRunStatus, NewShop
 from core.queues import QueueBackend
 from core.runtime import Runtime
@@ -36,6 +38,9 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     from plugins.shopify.simulator import ShopSimulator  # the demo's shop, shipped in the package
 
     base = Settings()
+    # The API's port is bound before anything a user would act on is printed: a busy port is
+    # one clear error here, not tokens and a curl line for a server that never started.
+    api_socket = None if once else _bind(base.host, port)
     db_path = base.data_dir / "demo.db"
     _reset(db_path)
     # A demo shows new cancellations within a minute; production keeps HotWax's 5-minute settle.
@@ -54,8 +59,9 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     runtime = Runtime.build(settings)
     settle_heap()
     queue = QueueBackend.from_settings(settings)
+    metrics = GatewayMetrics()
     bind_runtime(runtime)
-    queue.start_embedded_worker()
+    queue.start_embedded_worker(after_job=lambda run_id: metrics.count_run_id(runtime.storage, run_id))
     scheduler: SchedulerThread | None = None
     try:
         shop, jobs = add_shop(runtime, NewShop(name=DEMO_SHOP, url=f"http://127.0.0.1:{sim_port}",
@@ -68,7 +74,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         console.print(f"  simulated shop  {sim.shop_domain} at http://127.0.0.1:{sim_port} "
                       f"(Standard plan, {n_orders:,} orders)")
         console.print(f"  storage         {settings.database}")
-        console.print("  queue           embedded (set REDIS_URL for real Redis and `sync-gateway worker`)")
+        console.print(f"  queue           {_describe_queue(queue, settings)}", highlight=False)
 
         started = time.monotonic()
         run = run_job_now(runtime, queue.enqueue_run, job.id)
@@ -84,7 +90,8 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         if once:
             return
 
-        app_server, api_port = _make_api_server(runtime, queue, settings.host, port)
+        assert api_socket is not None
+        app_server, api_port = _make_api_server(runtime, queue, api_socket, metrics)
         console.print(f"  GraphQL API     http://{settings.host}:{api_port}/graphql  (GraphiQL in a browser)")
         console.print(f"  admin token     {admin_token}")
         console.print(f"  read token      {read_token}")
@@ -99,13 +106,15 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         activity = _ShopActivity(sim)
         activity.start()
         try:
-            app_server.run()  # uvicorn shuts down on Ctrl-C / SIGTERM ...
+            app_server.run(sockets=[api_socket])  # uvicorn shuts down on Ctrl-C / SIGTERM ...
         except KeyboardInterrupt:
             pass  # ... then re-raises the signal it caught: this is the normal way out
         finally:
             activity.stop()
         console.print("stopped cleanly")
     finally:
+        if api_socket is not None:
+            api_socket.close()
         if scheduler is not None:
             scheduler.stop()
         queue.stop()
@@ -146,12 +155,34 @@ def _serve_in_thread(app: object, name: str) -> tuple[uvicorn.Server, int]:
     return server, port
 
 
-def _make_api_server(runtime: Runtime, queue: QueueBackend, host: str, port: int) -> tuple[uvicorn.Server, int]:
+def _bind(host: str, port: int) -> socket.socket:
+    """Listen on ``host:port`` (0: a free port) now, or fail with one line saying what to do."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                 suggestion="pass --port 0 to pick a free port, or stop what uses it") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _describe_queue(queue: QueueBackend, settings: Settings) -> str:
+    if queue.embedded:
+        return "embedded, worked by this process (set REDIS_URL for real Redis and `sync-gateway worker`)"
+    url = settings.public_dict()["redis_url"]
+    return f"Redis {url}, queue {settings.queue_name!r}, worked by this process (and any `sync-gateway worker`)"
+
+
+def _make_api_server(runtime: Runtime, queue: QueueBackend, sock: socket.socket,
+                     metrics: GatewayMetrics) -> tuple[uvicorn.Server, int]:
     from ..api.app import create_app
 
-    port = port or _free_port(host)
-    config = uvicorn.Config(create_app(runtime, queue), host=host, port=port, log_level="warning")
-    return uvicorn.Server(config), port
+    config = uvicorn.Config(create_app(runtime, queue, metrics=metrics), log_level="warning")
+    return uvicorn.Server(config), int(sock.getsockname()[1])
 
 
 def _wait_for(runtime: Runtime, run_id: int, *, timeout: float) -> JobRun:

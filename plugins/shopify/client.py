@@ -398,7 +398,10 @@ class ShopifyClient:
         actual = number(cost.get("actualQueryCost"))
         stats.requested_cost += requested or 0.0
         stats.actual_cost += actual or 0.0
-        self.pacer.settle(hold, ThrottleStatus.from_extension(cost.get("throttleStatus")), actual)
+        status = ThrottleStatus.from_extension(cost.get("throttleStatus"))
+        if status is not None:
+            stats.bucket_available, stats.bucket_maximum = status.currently_available, status.maximum_available
+        self.pacer.settle(hold, status, actual)
         return requested, actual
 
     # --- classification ---------------------------------------------------------------------
