@@ -5,9 +5,12 @@ message that says what went wrong and, where we know it, what to do about it::
 
     GatewayError
     ├── ConfigurationError        settings, plugins or shops that cannot work as given
+    │   ├── MissingConfigFile     SYNC_GATEWAY_CONFIG names a file that does not exist
     │   └── PluginError           a plugin that is missing, duplicated or breaks the hook contract
+    │       └── UnknownPlugin     LOAD_PLUGINS names a plugin that is not installed
     ├── NotFoundError             an id (shop, job, run, order) that does not exist
     ├── ValidationError           bad input from a user: a malformed schedule, an oversized page
+    │   ├── InvalidWindow         a window that ends before it starts
     │   ├── WebhookRejected       a webhook delivery that fails verification (forged, malformed)
     │   └── BulkScheduleRefused   a bulk schedule naming unknown jobs (core.bulk_schedule): none changed
     ├── SourceError               the upstream platform (Shopify) failed us
@@ -60,8 +63,16 @@ class ConfigurationError(GatewayError):
     """Settings, plugins or shops that cannot work as given."""
 
 
+class MissingConfigFile(ConfigurationError):
+    """``SYNC_GATEWAY_CONFIG`` names a file that does not exist (never silently ignored)."""
+
+
 class PluginError(ConfigurationError):
     """A plugin is missing, registered twice, or breaks the hook contract."""
+
+
+class UnknownPlugin(PluginError):
+    """``LOAD_PLUGINS`` names a plugin no installed distribution provides."""
 
 
 class NotFoundError(GatewayError):
@@ -74,6 +85,10 @@ class ValidationError(GatewayError):
     def __init__(self, message: str, *, field: str | None = None, suggestion: str | None = None) -> None:
         super().__init__(message, suggestion=suggestion)
         self.field = field
+
+
+class InvalidWindow(ValidationError):
+    """A window that ends before (or when) it starts."""
 
 
 class WebhookRejected(ValidationError):

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import JobError, NotFoundError, ValidationError
+from .errors import InvalidWindow, JobError, NotFoundError, ValidationError
 from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
 from .runtime import Runtime
 from .schedules import next_fire, schedule_offset, validate_schedule
@@ -147,7 +147,7 @@ def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from:
         if value is not None and value.tzinfo is None:
             raise ValidationError(f"{name} must carry a timezone", field=name)
     if window_from and window_thru and window_thru <= window_from:
-        raise ValidationError("windowThru must be after windowFrom", field="windowThru")
+        raise InvalidWindow("windowThru must be after windowFrom", field="windowThru")
     if window_thru and window_thru > runtime.now():
         raise ValidationError("windowThru cannot be in the future", field="windowThru")
     with runtime.storage.transaction() as tx:

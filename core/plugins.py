@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import logging
@@ -13,7 +14,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, UnknownPlugin
 
 ENTRY_POINT_GROUP = "sync_gateway"
 """Built-in and third-party plugins register under this entry-point group."""
@@ -22,6 +23,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = ("core.defaults",)
 """Core fallbacks, registered before entry points."""
 
 log = logging.getLogger("sync_gateway.plugins")
+hook_log = logging.getLogger("sync_gateway.hooks")
+"""Where TRACE_PLUGINS writes each hook call (pluggy's trace and the notifications)."""
 
 
 def make_plugin_manager(
@@ -48,7 +51,9 @@ def make_plugin_manager(
         _register(pm, importlib.import_module(name), name)
     if load_entrypoints:
         allowed = set(allow) if allow is not None else None
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        _refuse_unknown(allowed, sorted(ep.name for ep in entry_points))
+        for ep in entry_points:
             if allowed is not None and ep.name not in allowed:
                 continue
             if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
@@ -65,9 +70,20 @@ def make_plugin_manager(
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc), suggestion="see docs/plugin_hooks.md for the hook names") from exc
     if trace:
-        pm.trace.root.setwriter(lambda msg: log.debug("hook: %s", msg.rstrip()))
+        # TRACE_PLUGINS alone shows every hook call, whatever LOG_LEVEL says: the trace has its
+        # own logger, opened to DEBUG (handlers pass what a logger lets through).
+        hook_log.setLevel(logging.DEBUG)
+        pm.trace.root.setwriter(lambda msg: hook_log.debug("hook: %s", msg.rstrip()))
         pm.enable_tracing()
     return pm
+
+
+def _refuse_unknown(allowed: set[str] | None, installed: list[str]) -> None:
+    """An allow-list naming an uninstalled plugin is a typo until proven otherwise."""
+    for name in sorted((allowed or set()) - set(installed)):
+        near = difflib.get_close_matches(name, installed, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"installed: {', '.join(installed) or 'none'}"
+        raise UnknownPlugin(f"LOAD_PLUGINS names {name!r}, which no installed plugin provides", suggestion=hint)
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str | None) -> None:

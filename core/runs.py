@@ -18,6 +18,7 @@ import anyio
 
 from .errors import GatewayError, LeaseLost, NotFoundError
 from .jobkinds import RunContext, RunOutcome
+from .logcontext import add_log_fields, carry_into, log_fields
 from .models import Job, JobRun, JobRunStatus, RunTrigger, Shop, Window
 from .runtime import Runtime
 from .storage import StorageTx
@@ -64,8 +65,14 @@ def execute_run(runtime: Runtime, run_id: int, *, progress: ProgressSink | None 
     """Run ``run_id`` to completion in this thread and return its final record.
 
     Never raises for a failed run: the failure is recorded on the run (status FAILED, error)
-    and the watermark is left untouched. Raises NotFoundError for an unknown run id.
+    and the watermark is left untouched. Raises NotFoundError for an unknown run id. Every log
+    line of the run carries its id, shop, job kind and window (:mod:`core.logcontext`).
     """
+    with log_fields(run_id=run_id):
+        return _execute_run(runtime, run_id, progress)
+
+
+def _execute_run(runtime: Runtime, run_id: int, progress: ProgressSink | None) -> JobRun:
     holder = holder_name()
     with runtime.storage.transaction() as tx:
         run = tx.get_run(run_id)
@@ -76,6 +83,7 @@ def execute_run(runtime: Runtime, run_id: int, *, progress: ProgressSink | None 
             raise NotFoundError(f"job {run.job_id} of run {run_id} does not exist")
         shop = tx.get_shop(job.shop_id)
         assert shop is not None
+        add_log_fields(shop=shop.name, job_kind=job.kind)
         if run.status is not JobRunStatus.QUEUED:
             log.warning("run %s is %s, not QUEUED; not running it again", run_id, run.status.value)
             return run
@@ -99,6 +107,7 @@ def execute_run(runtime: Runtime, run_id: int, *, progress: ProgressSink | None 
             with runtime.storage.transaction() as tx:
                 tx.release_lease(job.id, run_id=run.id)
                 return _finish_skipped(runtime, tx, shop, job, run, "window is empty (settle buffer not yet passed)")
+        add_log_fields(window_from=window.start.isoformat(), window_thru=window.end.isoformat())
         with runtime.storage.transaction() as tx:
             run = tx.update_run(run.id, status=JobRunStatus.RUNNING, started_at=runtime.now(),
                                 window_from=window.start, window_thru=window.end)
@@ -239,7 +248,7 @@ class _Lease:
         self._lost = threading.Event()
         self._renewed_at = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{run.id}", daemon=True)
+        self._thread = threading.Thread(target=carry_into(self._beat), name=f"lease-{run.id}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

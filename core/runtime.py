@@ -17,7 +17,7 @@ import pluggy
 from .errors import ConfigurationError, PluginError
 from .jobkinds import JobKind
 from .models import Cancellation, Job, JobRun, Shop
-from .plugins import collect, make_plugin_manager
+from .plugins import collect, hook_log, make_plugin_manager
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend
@@ -119,6 +119,9 @@ class Runtime:
         """Call every listener on its own, so one plugin's bug neither fails the run nor
         silences the plugins after it (pluggy stops a call at the first exception)."""
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            if self.settings.trace_plugins:  # called one by one, so pluggy's own trace misses them
+                hook_log.debug("hook: %s [%s] %s", hook, impl.plugin_name,
+                               {name: _brief(kwargs[name]) for name in impl.argnames})
             try:
                 impl.function(**{name: kwargs[name] for name in impl.argnames})
             except Exception:
@@ -126,6 +129,14 @@ class Runtime:
 
     def close(self) -> None:
         self.storage.dispose()
+
+
+def _brief(value: Any) -> str:
+    """A hook argument in a trace line: a record by its id, a batch by its size."""
+    if isinstance(value, (tuple, list)):
+        return f"{len(value)} item(s)"
+    ident = getattr(value, "id", None)
+    return f"{type(value).__name__}#{ident}" if ident is not None else type(value).__name__
 
 
 def open_storage(pm: pluggy.PluginManager, url: str) -> Storage:

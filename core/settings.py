@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -23,7 +23,13 @@ from pydantic_settings import (
 def _config_file() -> Path | None:
     explicit = os.environ.get("SYNC_GATEWAY_CONFIG")
     if explicit:
-        return Path(explicit)
+        path = Path(explicit)
+        if not path.is_file():
+            from .errors import MissingConfigFile
+
+            raise MissingConfigFile(f"config file {explicit} (SYNC_GATEWAY_CONFIG) does not exist",
+                                    suggestion="fix the path, or unset SYNC_GATEWAY_CONFIG to use the environment only")
+        return path
     local = Path("sync-gateway.toml")
     return local if local.exists() else None
 
@@ -90,6 +96,11 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=250, ge=1, le=1000)
     max_query_depth: int = Field(default=10, ge=2)
     log_level: str = Field(default="INFO")
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        validation_alias=AliasChoices("SYNC_GATEWAY_LOG_FORMAT", "LOG_FORMAT", "log_format"),
+        description="console: rich text for a terminal; json: one JSON object a line, with the run's "
+                    "id, shop, job kind and window on every line of a run.")
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535,
         description="Port of /metrics for `worker` and `scheduler` processes, on HOST (the API serves "

@@ -17,6 +17,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
+    from core.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="GraphQL sync gateway: keeps an order store in step with Shopify.")
@@ -36,27 +37,34 @@ err = Console(stderr=True)
 
 
 def main() -> None:
-    """Run the command line; our errors become a one-line message and exit code 1.
+    """Run the command line; a failure becomes one line and an exit code per cause
+    (:mod:`gateway.cli.failures`); ``--debug`` anywhere, or LOG_LEVEL=DEBUG, adds the traceback.
 
     The executable enters through :func:`gateway.startup.main`, which calls this."""
-    from core.errors import GatewayError
+    from .failures import describe
 
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv = [arg for arg in sys.argv if arg != "--debug"]
+    debug = debug or _env_log_level() == "DEBUG"
     try:
-        app()
-    except GatewayError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(1)
+        app()  # usage errors exit 2 inside (click's standalone mode); the rest reaches us
+    except Exception as exc:
+        failure = describe(exc)
+        if debug:
+            err.print_exception(show_locals=False)
+        err.print(f"[bold red]error:[/] {failure.line}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(int(failure.code))
 
 
-def _setup_logging(level: str) -> None:
-    from rich.logging import RichHandler
+def _env_log_level() -> str:
+    return (os.environ.get("SYNC_GATEWAY_LOG_LEVEL") or "").upper()
 
-    logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=err, show_path=False)])
-    # gql logs whole response bodies (order data) at DEBUG; alembic, rq and httpx narrate at INFO
-    # (a log line per Shopify request, rendered by rich, cost measurable time on every page)
-    for chatty in ("alembic", "gql", "rq.worker", "httpx", "httpx2", "httpcore", "httpcore2"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+def _setup_logging(settings: Settings) -> None:
+    from .logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format, console=err)
 
 
 def _runtime(upgrade: bool = True) -> Runtime:
@@ -66,7 +74,7 @@ def _runtime(upgrade: bool = True) -> Runtime:
     from ..startup import settle_heap
 
     settings = Settings()
-    _setup_logging(settings.log_level)
+    _setup_logging(settings)
     runtime = Runtime.build(settings, upgrade=upgrade)
     settle_heap()
     return runtime
@@ -141,7 +149,7 @@ def worker(
     from core.settings import Settings
 
     settings = Settings()
-    _setup_logging(settings.log_level)
+    _setup_logging(settings)
     if not settings.redis_url:
         raise ConfigurationError(
             "a worker needs REDIS_URL: the embedded queue lives inside one process",

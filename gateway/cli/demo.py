@@ -48,7 +48,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     if "window_settle_seconds" not in base.model_fields_set:
         overrides["window_settle_seconds"] = 2
     settings = base.model_copy(update=overrides)
-    _quiet_logs(settings.log_level)
+    _quiet_logs(settings)
     console.soft_wrap = True  # long URLs and tokens must stay copyable on one line
 
     sim = ShopSimulator(shop_domain="demo-shop.myshopify.com", access_token="shpat_demo_simulated", plan="standard")
@@ -130,12 +130,12 @@ def _reset(db_path: Path) -> None:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
 
-def _quiet_logs(level: str) -> None:
-    import logging
+def _quiet_logs(settings: Settings) -> None:
+    from .logs import setup_logging
 
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("rq", "rq.worker", "uvicorn.access", "httpx", "httpx2", "gql", "alembic", "sync_gateway.runs"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # the demo prints its own summary; per-run and per-request lines would bury it
+    setup_logging(settings.log_level, settings.log_format, console=Console(stderr=True),
+                  quiet=("rq", "uvicorn.access", "sync_gateway.runs"))
 
 
 def _free_port(host: str = "127.0.0.1") -> int:

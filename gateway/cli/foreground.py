@@ -65,6 +65,12 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
 
     ``total`` (orders expected) turns the spinner into a progress bar."""
     window_from, window_thru = _aware(window_from), _aware(window_thru)
+    if window_from is not None and window_thru is not None and window_thru <= window_from:
+        from core.errors import InvalidWindow
+
+        raise InvalidWindow(f"the window ends ({window_thru.isoformat()}) before it starts "
+                            f"({window_from.isoformat()})", field="windowThru",
+                            suggestion="swap --from and --thru")
     with runtime.storage.transaction() as tx:
         shop = find_shop(tx, shop_name)
         job = tx.find_job(shop.id, kind)
