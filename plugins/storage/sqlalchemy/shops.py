@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -70,17 +71,13 @@ class ShopsMixin(TxBase):
 
     def shop_credentials(self, shop_id: int) -> ShopCredentials:
         row = self._shop_row(shop_id)
-        try:
-            token = self._cipher.decrypt(row.token) if row.token is not None else None
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"shop {row.name!r}: {exc.message}", suggestion=exc.suggestion) from None
+        token = _for_shop(row, self._cipher.decrypt) if row.token is not None else None
         return ShopCredentials(token=token, token_env=row.token_env)
 
     def rotate_shop_tokens(self) -> int:
         rows = list(self._session.scalars(select(ShopRow).where(ShopRow.token.is_not(None)).order_by(ShopRow.id)))
         for row in rows:
-            assert row.token is not None
-            row.token = self._cipher.rotate(row.token)
+            row.token = _for_shop(row, self._cipher.rotate)
         self._session.flush()
         return len(rows)
 
@@ -92,3 +89,12 @@ class ShopsMixin(TxBase):
         if row is None:
             raise NotFoundError(f"shop {shop_id} does not exist")
         return row
+
+
+def _for_shop(row: ShopRow, step: Callable[[str], str]) -> str:
+    """``step`` (decrypt, rotate) of the row's token; an error names the shop it failed for."""
+    assert row.token is not None
+    try:
+        return step(row.token)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"shop {row.name!r}: {exc.message}", suggestion=exc.suggestion) from None
