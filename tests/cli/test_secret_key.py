@@ -103,3 +103,13 @@ def test_rotate_with_keys_that_do_not_open_the_tokens_fails_clearly_and_changes_
 
     keyless = gateway("secret-key", "rotate", key=None)
     assert keyless.returncode == 1 and "SYNC_GATEWAY_SECRET_KEY is not set" in keyless.stderr
+
+
+def test_a_malformed_key_stops_every_command_with_one_line_that_does_not_quote_it(gateway: Gateway) -> None:
+    bad = "not-a-fernet-key-but-a-password"
+    failed = gateway("shops", "list", key=bad)
+
+    assert failed.returncode == 1
+    (line,) = failed.stderr.strip().splitlines()
+    assert "SYNC_GATEWAY_SECRET_KEY holds a value that is not a Fernet key" in line
+    assert bad not in failed.stdout + failed.stderr
