@@ -181,7 +181,7 @@ def scheduler_command() -> None:
 def shops_add(
     name: Annotated[str, typer.Argument(help="Short name, e.g. 'acme'.")],
     url: Annotated[str, typer.Option(help="myshopify domain (acme.myshopify.com) or full base URL.")],
-    token: Annotated[Optional[str], typer.Option(help="Admin API access token (stored; prefer --token-env).")] = None,
+    token: Annotated[Optional[str], typer.Option(help="Admin API access token (stored encrypted: needs SYNC_GATEWAY_SECRET_KEY; prefer --token-env).")] = None,
     token_env: Annotated[Optional[str], typer.Option(help="Name of the environment variable holding the token.")] = None,
     api_version: Annotated[Optional[str], typer.Option(help="Admin API version (default: settings).")] = None,
 ) -> None:
