@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+from core.token_cipher import generate_key
 from plugins.shopify.simulator import Latency, ShopSimulator
 from plugins.shopify.simulator.agreement import StoredState
 from plugins.shopify.simulator.agreement import stored_state as read_stored_state
@@ -116,7 +117,8 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
     truth = sim.truth()
     expected = {line: units for line, units in truth.canceled_units.items() if units}
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
-    env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200", **extra_env})
+    env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "200",
+                "SYNC_GATEWAY_SECRET_KEY": generate_key(), **extra_env})  # the stored token is encrypted
     with serving(sim.asgi_app) as url:
         command("shops", "add", "bench", "--url", url, "--token", TOKEN, env=env)  # not timed
         sim.latency, latency = Latency(), sim.latency

@@ -50,6 +50,7 @@ from core import JobRunStatus, NewShop, Settings  # noqa: E402
 from core.jobcontrol import add_shop, run_job_now  # noqa: E402
 from core.queues import QueueBackend  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
+from core.token_cipher import generate_key  # noqa: E402
 from plugins.shopify.simulator import FaultConfig, ShopSimulator  # noqa: E402
 from plugins.shopify.simulator.agreement import stored_state  # noqa: E402
 from tests.servers import serving  # noqa: E402
@@ -132,8 +133,9 @@ def one_round(scenario: str, variant: str, *, seconds: float, workers: int, orde
     history_from = now - timedelta(hours=7)
     queue_name = f"pressure-{uuid.uuid4().hex[:8]}"
     with serving(sim.asgi_app) as url, fresh_database() as database_url:
+        secret_key = generate_key()  # encrypts the stored shop tokens; the workers decrypt them
         settings = Settings(data_dir=Path("/tmp/sg-pressure"), database_url=database_url, redis_url=REDIS,
-                            queue_name=queue_name, lease_seconds=20)
+                            queue_name=queue_name, lease_seconds=20, secret_key=secret_key)
         runtime = Runtime.build(settings)
         queue = QueueBackend.from_settings(settings)
         names = ["north", "south"] if scenario == "contention" else ["north"]
@@ -145,6 +147,7 @@ def one_round(scenario: str, variant: str, *, seconds: float, workers: int, orde
             sim.lower_restore_rate(0.25, 60)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
         env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "REDIS_URL": REDIS, "SYNC_GATEWAY_QUEUE_NAME": queue_name,
+                    "SYNC_GATEWAY_SECRET_KEY": secret_key,
                     "SYNC_GATEWAY_LOG_LEVEL": "ERROR", "SYNC_GATEWAY_LEASE_SECONDS": "20"})
         procs = start_workers(workers, env, per_process=variant == "per-process")
         started = time.monotonic()

@@ -57,6 +57,7 @@ from .models import (
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend, StorageTx
+from .token_cipher import TokenCipher
 from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
@@ -107,6 +108,7 @@ __all__ = [
     "StorageTx",
     "StoredItem",
     "StoredOrder",
+    "TokenCipher",
     "TokenRole",
     "ValidationError",
     "WebhookEvent",

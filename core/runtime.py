@@ -21,6 +21,7 @@ from .plugins import collect, hook_log, make_plugin_manager
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend
+from .token_cipher import TokenCipher
 
 log = logging.getLogger("sync_gateway")
 
@@ -58,7 +59,7 @@ class Runtime:
         """Build the plugin manager (unless given), open the storage and index the registries."""
         if pm is None:
             pm = make_plugin_manager(allow=settings.load_plugins, trace=settings.trace_plugins)
-        storage = open_storage(pm, settings.database)
+        storage = open_storage(pm, settings.database, cipher=TokenCipher.from_settings(settings))
         if upgrade:
             storage.upgrade()
         return cls(
@@ -139,13 +140,14 @@ def _brief(value: Any) -> str:
     return f"{type(value).__name__}#{ident}" if ident is not None else type(value).__name__
 
 
-def open_storage(pm: pluggy.PluginManager, url: str) -> Storage:
-    """Open ``url`` with the first registered backend that serves its scheme."""
+def open_storage(pm: pluggy.PluginManager, url: str, *, cipher: TokenCipher | None = None) -> Storage:
+    """Open ``url`` with the first registered backend that serves its scheme; ``cipher``
+    encrypts the shop access tokens it stores (none: storing a token is refused)."""
     scheme = url.split("://", 1)[0]
     backends: list[StorageBackend] = collect(pm, "register_storages")
     for backend in backends:
         if scheme in backend.schemes:
-            return backend.open(url)
+            return backend.open(url, cipher=cipher)
     known = sorted({s for b in backends for s in b.schemes})
     raise ConfigurationError(
         f"no storage plugin serves database URLs of scheme {scheme!r}",

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default=8, ge=1, le=32,
         description="Most time slices of one window paged at once; below it the shop's budget and the "
                     "observed latency decide. 1: one cursor chain, as before the overlap.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that encrypt stored shop access tokens, comma-separated: the first "
+                    "encrypts, all decrypt (`sync-gateway secret-key generate` prints one). Unset: "
+                    "storing a token is refused; tokens from environment variables need none.")
     shopify_webhook_secret: SecretStr | None = Field(
         default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256)."
     )

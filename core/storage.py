@@ -34,6 +34,7 @@ from .models import (
     StoredOrder,
     TokenRole,
 )
+from .token_cipher import TokenCipher
 
 
 @runtime_checkable
@@ -56,7 +57,15 @@ class StorageTx(Protocol):
     def get_shop(self, shop_id: int) -> Shop | None: ...
     def get_shop_by_name(self, name: str) -> Shop | None: ...
     def list_shops(self) -> list[Shop]: ...
-    def shop_credentials(self, shop_id: int) -> ShopCredentials: ...
+    def shop_credentials(self, shop_id: int) -> ShopCredentials:
+        """The shop's token (decrypted) or token variable: the one read that returns a secret."""
+        ...
+
+    def rotate_shop_tokens(self) -> int:
+        """Encrypt every stored access token again with the cipher's first key; returns how many.
+
+        ConfigurationError, and nothing changed, when a token opens with none of its keys."""
+        ...
 
     # jobs and schedules -------------------------------------------------------------------
     def create_job(self, *, shop_id: int, kind: str, schedule: Schedule, next_run_at: datetime | None) -> Job:
@@ -233,4 +242,8 @@ class StorageBackend(Protocol):
     schemes: tuple[str, ...]
     """URL schemes served, e.g. ``("sqlite", "postgresql", "postgresql+psycopg")``."""
 
-    def open(self, url: str) -> Storage: ...
+    def open(self, url: str, *, cipher: TokenCipher | None = None) -> Storage:
+        """Open ``url``. Shop access tokens are stored encrypted by ``cipher`` (and decrypted by
+        it for ``shop_credentials``); with no cipher, or one without a key, storing a token is
+        refused with a ValidationError(field="token") and an encrypted one cannot be read."""
+        ...

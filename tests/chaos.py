@@ -31,6 +31,7 @@ from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.scheduler import tick
 from core.settings import Settings
+from core.token_cipher import generate_key
 from plugins.shopify.simulator.agreement import stored_state
 
 from .servers import seeded_shop, serving
@@ -57,9 +58,10 @@ class TrialResult:
         return self.killed_run_error.split(";")[0] if self.killed_run_error else "no error"
 
 
-def worker_env(database_url: str, redis_url: str, queue_name: str, lease: int) -> dict[str, str]:
+def worker_env(database_url: str, redis_url: str, queue_name: str, lease: int, secret_key: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")}
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                "SYNC_GATEWAY_SECRET_KEY": secret_key,
                 "SYNC_GATEWAY_LOG_LEVEL": "ERROR", "SYNC_GATEWAY_QUEUE_NAME": queue_name,
                 "SYNC_GATEWAY_WINDOW_SETTLE_SECONDS": "60", "SYNC_GATEWAY_LEASE_SECONDS": str(lease),
                 "SYNC_GATEWAY_PAGE_SIZE": "10"})
@@ -106,10 +108,12 @@ def run_trial(kind: str, seed: int, redis_url: str, *, orders: int = 200, reply_
     orphans: list[int] = []  # work-horses of killed workers live on in sessions of their own
     with fresh_postgres_database() as database_url, serving(sim.asgi_app) as sim_url, \
             tempfile.TemporaryDirectory() as data_dir:
+        secret_key = generate_key()  # encrypts the shop's stored token; the workers decrypt it
         runtime = Runtime.build(Settings(data_dir=Path(data_dir), database_url=database_url, redis_url=redis_url,
-                                         queue_name=queue_name, window_settle_seconds=60, lease_seconds=lease))
+                                         queue_name=queue_name, window_settle_seconds=60, lease_seconds=lease,
+                                         secret_key=secret_key))
         queue = QueueBackend.from_settings(runtime.settings)
-        env = worker_env(database_url, redis_url, queue_name, lease)
+        env = worker_env(database_url, redis_url, queue_name, lease, secret_key)
         try:
             shop, (job,) = add_shop(runtime, NewShop(name="chaos", url=sim_url, token=TOKEN))
             run = run_job_now(runtime, queue.enqueue_run, job.id)

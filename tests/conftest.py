@@ -11,6 +11,9 @@ from core.settings import Settings
 
 from .services import REDIS_URL, fresh_postgres_database, redis_available, unavailable
 
+TEST_SECRET_KEY = "dGVzdHMtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA="
+"""The Fernet key of every test (32 bytes, url-safe base64): stored shop tokens are encrypted."""
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -21,6 +24,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if key.startswith("SYNC_GATEWAY_") and not key.startswith("SYNC_GATEWAY_TEST_"):
             monkeypatch.delenv(key)
     monkeypatch.delenv("REDIS_URL", raising=False)
+    # stored shop tokens are encrypted; tests of running without a key delete it themselves
+    monkeypatch.setenv("SYNC_GATEWAY_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.chdir(tmp_path)
 
 

@@ -26,11 +26,13 @@ tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for the GraphQL 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 run_app = typer.Typer(no_args_is_help=True, help="Run a job once now, in the foreground.")
 jobs_app = typer.Typer(no_args_is_help=True, help="List jobs and change their schedules.")
+secret_key_app = typer.Typer(no_args_is_help=True, help="The key that encrypts stored shop access tokens.")
 app.add_typer(shops_app, name="shops")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
 app.add_typer(run_app, name="run")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(secret_key_app, name="secret-key")
 
 console = Console()
 err = Console(stderr=True)
@@ -212,7 +214,7 @@ def scheduler_command() -> None:
 def shops_add(
     name: Annotated[str, typer.Argument(help="Short name, e.g. 'acme'.")],
     url: Annotated[str, typer.Option(help="myshopify domain (acme.myshopify.com) or full base URL.")],
-    token: Annotated[Optional[str], typer.Option(help="Admin API access token (stored; prefer --token-env).")] = None,
+    token: Annotated[Optional[str], typer.Option(help="Admin API access token (stored encrypted: needs SYNC_GATEWAY_SECRET_KEY; prefer --token-env).")] = None,
     token_env: Annotated[Optional[str], typer.Option(help="Name of the environment variable holding the token.")] = None,
     api_version: Annotated[Optional[str], typer.Option(help="Admin API version (default: settings).")] = None,
 ) -> None:
@@ -426,6 +428,36 @@ def tokens_revoke(token_id: int) -> None:
     finally:
         runtime.close()
     console.print(f"revoked token {token_id}; API servers stop accepting it within {DEFAULT_CACHE_SECONDS:g} s")
+
+
+@secret_key_app.command("generate")
+def secret_key_generate() -> None:
+    """Print a new random key for SYNC_GATEWAY_SECRET_KEY (touches no database)."""
+    from core.token_cipher import generate_key
+
+    err.print("a new key for SYNC_GATEWAY_SECRET_KEY (keep it safe: stored tokens cannot be read without it; "
+              "to rotate, list it first, the old key after it, and run `sync-gateway secret-key rotate`):",
+              highlight=False)
+    print(generate_key())
+
+
+@secret_key_app.command("rotate")
+def secret_key_rotate() -> None:
+    """Encrypt every stored shop token again with the first key of SYNC_GATEWAY_SECRET_KEY."""
+    from core.errors import ConfigurationError
+    from core.token_cipher import TokenCipher
+
+    runtime = _runtime()
+    try:
+        if not TokenCipher.from_settings(runtime.settings).has_key:
+            raise ConfigurationError("SYNC_GATEWAY_SECRET_KEY is not set", suggestion="list the new key first "
+                                     "and the old ones after it, comma-separated, then rotate")
+        with runtime.storage.transaction() as tx:
+            count = tx.rotate_shop_tokens()
+    finally:
+        runtime.close()
+    console.print(f"re-encrypted {count} stored access token{'' if count == 1 else 's'} with the first key; "
+                  "the keys after it can now be removed from SYNC_GATEWAY_SECRET_KEY", highlight=False)
 
 
 @db_app.command("upgrade")

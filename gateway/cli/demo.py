@@ -1,11 +1,14 @@
 """``sync-gateway demo``: the whole product in one process on a fresh machine.
 
 A simulated Shopify shop (served on a real local socket, as a proxy would be), SQLite in the
-data folder, the embedded queue and worker, the scheduler and the GraphQL API.
+data folder, the embedded queue and worker, the scheduler and the GraphQL API. The demo stores
+its shop's token, so it needs a key to encrypt it: ``SYNC_GATEWAY_SECRET_KEY`` if set, else a
+key of its own in :data:`KEY_FILE` under the data folder, made on the first run (mode 0600).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -14,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
 
 from core.apitokens import issue_token
@@ -26,12 +30,14 @@ from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.scheduler import SchedulerThread
 from core.settings import Settings
+from core.token_cipher import generate_key
 
 from ..startup import settle_heap
 
 DEMO_SHOP = "demo"
 DEMO_EVERY_SECONDS = 60
 ACTIVITY_EVERY_SECONDS = 20
+KEY_FILE = "demo-secret.key"
 
 
 def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
@@ -47,6 +53,11 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     overrides = {"database_url": f"sqlite:///{db_path.as_posix()}", "min_interval_seconds": 10}
     if "window_settle_seconds" not in base.model_fields_set:
         overrides["window_settle_seconds"] = 2
+    key_source = "SYNC_GATEWAY_SECRET_KEY"
+    if base.secret_key is None:
+        key_path = base.data_dir / KEY_FILE
+        overrides["secret_key"] = SecretStr(_local_key(key_path))
+        key_source = f"{key_path} (mode 0600, made by the demo; production sets SYNC_GATEWAY_SECRET_KEY)"
     settings = base.model_copy(update=overrides)
     _quiet_logs(settings)
     console.soft_wrap = True  # long URLs and tokens must stay copyable on one line
@@ -75,6 +86,8 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
                       f"(Standard plan, {n_orders:,} orders)")
         console.print(f"  storage         {settings.database}")
         console.print(f"  queue           {_describe_queue(queue, settings)}", highlight=False)
+        console.print(f"  token key       the shop's token is stored encrypted with the key in {key_source}",
+                      highlight=False)
 
         started = time.monotonic()
         run = run_job_now(runtime, queue.enqueue_run, job.id)
@@ -128,6 +141,20 @@ def _reset(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def _local_key(path: Path) -> str:
+    """The demo's own key: read from ``path``, or made there, readable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never a moment world-readable
+    except FileExistsError:
+        path.chmod(0o600)
+        return path.read_text(encoding="ascii").strip()
+    key = generate_key()
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key + "\n")
+    return key
 
 
 def _quiet_logs(settings: Settings) -> None:

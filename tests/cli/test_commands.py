@@ -13,6 +13,7 @@ import pytest
 
 from plugins.shopify.simulator import ShopSimulator
 
+from ..conftest import TEST_SECRET_KEY
 from ..servers import seeded_shop, serving
 
 TOKEN = "shpat_cli_secret_value"
@@ -33,6 +34,7 @@ def sim_url(sim: ShopSimulator) -> Iterator[str]:
 def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") and k != "REDIS_URL"}
     env.update({"SYNC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "250",
+                "SYNC_GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
                 "SHOP_TOKEN": TOKEN})
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

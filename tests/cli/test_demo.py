@@ -7,6 +7,8 @@ import json
 import os
 import re
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import httpx2
 import pytest
+
+from core import TokenCipher
 
 from ..servers import free_port
 
@@ -44,6 +48,14 @@ def test_demo_starts_imports_answers_graphql_and_stops_on_ctrl_c(tmp_path: Path)
         admin_token = re.search(r"admin token\s+(\S+)", output).group(1)  # type: ignore[union-attr]
         assert f"http://127.0.0.1:{port}/graphql" in output
         assert (tmp_path / ".sync-gateway" / "demo.db").exists()  # SQLite in the local data folder
+        key_file = tmp_path / ".sync-gateway" / "demo-secret.key"  # no key set: the demo made its own
+        assert "token key" in output and ".sync-gateway/demo-secret.key (mode 0600" in output
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        key = key_file.read_text().strip()
+        assert TokenCipher([key]).has_key and key not in output
+        with sqlite3.connect(tmp_path / ".sync-gateway" / "demo.db") as db:
+            (stored,) = db.execute("SELECT token FROM shops").fetchone()
+        assert stored.startswith("fernet:") and "shpat_demo_simulated" not in stored
 
         query = "{ jobs { kind lastRun { status unitsCanceled ordersSeen } } }"
         reply = httpx2.post(f"http://127.0.0.1:{port}/graphql", json={"query": query},

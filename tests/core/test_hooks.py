@@ -119,9 +119,9 @@ def test_hook_register_storages(tmp_path: Path, sqlite_url: str) -> None:
         name = "recording"
         schemes = ("sqlite", "recording")
 
-        def open(self, url: str) -> Any:
+        def open(self, url: str, *, cipher: Any = None) -> Any:
             opened.append(url)
-            return sqlalchemy_backend.open(url.replace("recording://", "sqlite://", 1))
+            return sqlalchemy_backend.open(url.replace("recording://", "sqlite://", 1), cipher=cipher)
 
     class Plugin:
         @hookimpl(tryfirst=True)

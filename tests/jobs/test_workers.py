@@ -22,6 +22,7 @@ from core.settings import Settings
 from plugins.shopify.simulator import FaultConfig, ShopSimulator
 from plugins.shopify.simulator.agreement import stored_state
 
+from ..conftest import TEST_SECRET_KEY
 from ..servers import seeded_shop, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -43,6 +44,7 @@ def sim_url(sim: ShopSimulator) -> Iterator[str]:
 def worker_env(database_url: str, redis_url: str, queue_name: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") or k.startswith("SYNC_GATEWAY_TEST")}
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "REDIS_URL": redis_url, "SYNC_GATEWAY_LOG_LEVEL": "WARNING",
+                "SYNC_GATEWAY_SECRET_KEY": TEST_SECRET_KEY,  # the workers decrypt the stored shop tokens
                 "SYNC_GATEWAY_QUEUE_NAME": queue_name,
                 "SYNC_GATEWAY_WINDOW_SETTLE_SECONDS": "60", "SYNC_GATEWAY_LEASE_SECONDS": "3", **extra})
     return env

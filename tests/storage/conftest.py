@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from core import Job, NewShop, Schedule, Shop, Storage, StorageBackend
+from core import Job, NewShop, Schedule, Shop, Storage, StorageBackend, TokenCipher
 from core.plugins import collect, make_plugin_manager
 
+from ..conftest import TEST_SECRET_KEY
 from .factories import T0
 
 
@@ -23,7 +24,7 @@ def backend() -> StorageBackend:
 
 @pytest.fixture
 def storage(backend: StorageBackend, database_url: str) -> Iterator[Storage]:
-    opened = backend.open(database_url)
+    opened = backend.open(database_url, cipher=TokenCipher([TEST_SECRET_KEY]))
     opened.upgrade()
     yield opened
     opened.dispose()

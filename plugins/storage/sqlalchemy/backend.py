@@ -42,12 +42,12 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from core import ConfigurationError, GatewayError, StorageError
+from core import ConfigurationError, GatewayError, StorageError, TokenCipher
 
 from .tx import SqlAlchemyTx
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0004"
 """The newest migration's revision (a test checks it is Alembic's head)."""
 MIGRATION_LOCK = 7_245_119_301
 """PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
@@ -70,8 +70,8 @@ class SqlAlchemyBackend:
     name = "sqlalchemy"
     schemes: tuple[str, ...] = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
-    def open(self, url: str) -> SqlAlchemyStorage:
-        return SqlAlchemyStorage(url)
+    def open(self, url: str, *, cipher: TokenCipher | None = None) -> SqlAlchemyStorage:
+        return SqlAlchemyStorage(url, cipher=cipher)
 
 
 class SqlAlchemyStorage:
@@ -79,8 +79,9 @@ class SqlAlchemyStorage:
 
     name = "sqlalchemy"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, cipher: TokenCipher | None = None) -> None:
         self.url = normalize_url(url)
+        self.cipher = cipher if cipher is not None else TokenCipher()
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
             if _in_memory(self.url):
@@ -107,7 +108,7 @@ class SqlAlchemyStorage:
         """
         try:
             with self._sessions() as session, session.begin():
-                yield SqlAlchemyTx(session)
+                yield SqlAlchemyTx(session, cipher=self.cipher)
         except GatewayError:
             raise
         except SQLAlchemyError as exc:
@@ -118,7 +119,7 @@ class SqlAlchemyStorage:
         """A unit of work that only reads: one snapshot, no write lock; writes are refused."""
         try:
             with self.read_engine.connect() as connection, connection.begin():
-                tx = SqlAlchemyTx(connection=connection)
+                tx = SqlAlchemyTx(connection=connection, cipher=self.cipher)
                 try:
                     yield tx
                 finally:
@@ -141,6 +142,7 @@ class SqlAlchemyStorage:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        config.attributes["token_cipher"] = self.cipher  # migration 0004 encrypts stored tokens
         try:
             if self.engine.dialect.name == "sqlite":
                 self._upgrade_sqlite(config)

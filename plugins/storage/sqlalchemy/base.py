@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from core import NotFoundError, ValidationError
+from core import NotFoundError, TokenCipher, ValidationError
 
 MAX_IDS_PER_QUERY = 5000
 """Ids per batch lookup: under every database's bound-parameter limit (SQLite expands IN lists)."""
@@ -36,9 +36,11 @@ class TxBase:
     one, so Core-only reads never pay for it. Core statements use ``_conn``.
     """
 
-    def __init__(self, session: Session | None = None, *, connection: Connection | None = None) -> None:
+    def __init__(self, session: Session | None = None, *, connection: Connection | None = None,
+                 cipher: TokenCipher | None = None) -> None:
         if (session is None) == (connection is None):
             raise TypeError("give a session or a connection")
+        self._cipher = cipher if cipher is not None else TokenCipher()
         self._own_session: Session | None = session
         self._connection = connection
         self._lazy_session: Session | None = None

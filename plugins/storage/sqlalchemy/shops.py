@@ -1,13 +1,15 @@
-"""Shops: the stores we sync. The access token is written here and read only by ``shop_credentials``."""
+"""Shops: the stores we sync. The access token is written here, encrypted by the storage's
+:class:`core.TokenCipher`, and read (decrypted) only by ``shop_credentials``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from core import NewShop, NotFoundError, Shop, ShopCredentials, ValidationError
+from core import ConfigurationError, NewShop, NotFoundError, Shop, ShopCredentials, ValidationError
 
 from .base import TxBase, check_changes, utcnow
 from .convert import to_shop
@@ -25,7 +27,7 @@ class ShopsMixin(TxBase):
             source=shop.source,
             url=shop.url,
             api_version=shop.api_version,
-            token=shop.token,
+            token=self._sealed(shop.token),
             token_env=shop.token_env,
             options=dict(shop.options),
             created_at=utcnow(),
@@ -41,6 +43,8 @@ class ShopsMixin(TxBase):
     def update_shop(self, shop_id: int, **changes: Any) -> Shop:
         check_changes(changes, SHOP_CHANGES, "shop")
         row = self._shop_row(shop_id)
+        if changes.get("token") is not None:
+            changes["token"] = self._sealed(changes["token"])  # before any change: a refusal changes nothing
         for key, value in changes.items():
             setattr(row, key, dict(value) if key == "options" else value)
         self._session.flush()
@@ -67,10 +71,30 @@ class ShopsMixin(TxBase):
 
     def shop_credentials(self, shop_id: int) -> ShopCredentials:
         row = self._shop_row(shop_id)
-        return ShopCredentials(token=row.token, token_env=row.token_env)
+        token = _for_shop(row, self._cipher.decrypt) if row.token is not None else None
+        return ShopCredentials(token=token, token_env=row.token_env)
+
+    def rotate_shop_tokens(self) -> int:
+        rows = list(self._session.scalars(select(ShopRow).where(ShopRow.token.is_not(None)).order_by(ShopRow.id)))
+        for row in rows:
+            row.token = _for_shop(row, self._cipher.rotate)
+        self._session.flush()
+        return len(rows)
+
+    def _sealed(self, token: str | None) -> str | None:
+        return self._cipher.encrypt(token) if token is not None else None
 
     def _shop_row(self, shop_id: int) -> ShopRow:
         row = self._session.get(ShopRow, shop_id)
         if row is None:
             raise NotFoundError(f"shop {shop_id} does not exist")
         return row
+
+
+def _for_shop(row: ShopRow, step: Callable[[str], str]) -> str:
+    """``step`` (decrypt, rotate) of the row's token; an error names the shop it failed for."""
+    assert row.token is not None
+    try:
+        return step(row.token)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"shop {row.name!r}: {exc.message}", suggestion=exc.suggestion) from None

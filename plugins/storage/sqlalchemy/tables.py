@@ -80,7 +80,7 @@ class ShopRow(Base):
     source: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(512))
     api_version: Mapped[str] = mapped_column(String(32))
-    token: Mapped[str | None] = mapped_column(Text)  # secret: only shop_credentials() returns it
+    token: Mapped[str | None] = mapped_column(Text)  # secret, encrypted (core.TokenCipher); only shop_credentials() returns it
     token_env: Mapped[str | None] = mapped_column(String(255))
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
