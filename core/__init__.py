@@ -57,6 +57,7 @@ from .models import (
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend, StorageTx
+from .validation import Limits
 from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "RunContext",
     "RunOutcome",
     "LeaseLost",
+    "Limits",
     "RunOverlapError",
     "RunTrigger",
     "Schedule",
