@@ -57,7 +57,7 @@ from .models import (
 from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend, StorageTx
-from .validation import Limits
+from .validation import Limits, check_search_term
 from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
@@ -115,6 +115,7 @@ __all__ = [
     "WebhookReceiver",
     "WebhookRejected",
     "Window",
+    "check_search_term",
     "hookimpl",
     "hookspec",
     "judge_order",

@@ -37,6 +37,7 @@ class Limits:
     TIMEZONE: Final = 64
     WEBHOOK_DELIVERY_ID: Final = 255
     WEBHOOK_TOPIC: Final = 128
+    ORDER_SOURCE_ID: Final = 255
     SEARCH: Final = 100
     """An order search term (not stored; bounds the cost of the substring match)."""
 
@@ -249,6 +250,8 @@ def webhook_event(event: WebhookEvent) -> WebhookEvent:
     return replace(event, delivery_id=delivery, topic=topic)
 
 
-def search_term(value: str) -> str:
-    """An order search term: at most :data:`Limits.SEARCH` characters, no control characters."""
+def check_search_term(value: str) -> str:
+    """An order search term without surrounding spaces: at most :data:`Limits.SEARCH`
+    characters (a longer one only costs the database; nothing it would match is that long), no
+    control characters. Storage plugins call it too, whoever built the query."""
     return text(value, field="search", limit=Limits.SEARCH, what="a search term")

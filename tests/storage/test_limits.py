@@ -19,6 +19,7 @@ COLUMNS = {
     "TIMEZONE": tables.jobs.c.timezone,
     "WEBHOOK_DELIVERY_ID": tables.webhook_deliveries.c.delivery_id,
     "WEBHOOK_TOPIC": tables.webhook_deliveries.c.topic,
+    "ORDER_SOURCE_ID": tables.orders.c.source_id,
 }
 UNBOUNDED = {"SHOP_TOKEN": tables.shops.c.token}
 """Text columns: the limit is ours (a token of kilobytes is a mistake or a probe)."""

@@ -47,7 +47,7 @@ from core import ConfigurationError, GatewayError, StorageError
 from .tx import SqlAlchemyTx
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The newest migration's revision (a test checks it is Alembic's head)."""
 MIGRATION_LOCK = 7_245_119_301
 """PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
