@@ -9,6 +9,7 @@ Each check returns the value as it will be stored (stripped, normalised) or rais
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import unicodedata
@@ -59,7 +60,7 @@ API_VERSION_SUPPORT_MONTHS = 12
 
 _API_VERSION = re.compile(r"^(\d{4})-(\d{2})$")
 _SHOP_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
-_HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -98,28 +99,36 @@ def shop_url(value: str) -> str:
         host = url.lower().rstrip("/")
         if "." not in host:
             host += ".myshopify.com"
-        if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.split(".")):
+        if not _valid_host(host):
             raise ValidationError(f"shop URL {shown(url)} is neither an http(s) URL nor a shop domain",
                                   field="url", suggestion=suggestion)
         url = f"https://{host}"
     parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:  # first: the message must not quote them
+        raise ValidationError("a shop URL must not carry a user name or password", field="url",
+                              suggestion="give the access token with accessToken or accessTokenEnv")
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ValidationError(f"shop URL {shown(url)} must use http or https", field="url", suggestion=suggestion)
+    if not _valid_host(parts.hostname) or any(c.isspace() for c in url):
+        raise ValidationError(f"shop URL {shown(url)} has no valid host", field="url", suggestion=suggestion)
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number in range
     except ValueError:
         raise ValidationError(f"shop URL {shown(url)} has an invalid port", field="url") from None
-    if parts.scheme.lower() not in {"http", "https"}:
-        raise ValidationError(f"shop URL {shown(url)} must use http or https", field="url", suggestion=suggestion)
-    if not parts.hostname or any(c.isspace() for c in url):
-        raise ValidationError(f"shop URL {shown(url)} has no valid host", field="url", suggestion=suggestion)
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError("a shop URL must not carry a user name or password", field="url",
-                              suggestion="give the access token with accessToken or accessTokenEnv")
     if parts.query or parts.fragment:
         raise ValidationError(f"shop URL {shown(url)} must not have a query or fragment", field="url")
-    normalised = url.rstrip("/")
-    if len(normalised) > Limits.SHOP_URL:  # pragma: no cover - normalising only shortens or adds a known suffix
-        raise ValidationError(f"a shop URL is at most {Limits.SHOP_URL} characters", field="url")
-    return normalised
+    return url.rstrip("/")
+
+
+def _valid_host(host: str | None) -> bool:
+    """A DNS name (``_`` allowed, as in container names) or an IP address."""
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.split("."))
 
 
 def api_version(value: str, *, today: date) -> str:

@@ -31,11 +31,18 @@ def test_shop_urls_are_normalised(given: str, stored: str) -> None:
     "ftp://acme.myshopify.com", "https://", "https://:80", "https://acme.myshopify.com:99999",
     "https://u:p@acme.myshopify.com", "https://acme.myshopify.com/?a=1", "https://acme.myshopify.com/#x",
     "-acme-.myshopify.com", "a..b", "https://" + "a" * 1024 * 1024, "acme\u202e.myshopify.com",
+    "https://<script>.myshopify.com", "https://acme.myshopify.com\u200b", "https://a b.com",
 ])
 def test_bad_shop_urls_are_refused(given: str) -> None:
     with pytest.raises(ValidationError) as refused:
         v.shop_url(given)
     assert refused.value.field == "url" and len(str(refused.value)) < 400
+
+
+def test_a_refused_url_never_quotes_its_credentials() -> None:
+    with pytest.raises(ValidationError) as refused:
+        v.shop_url("https://admin:hunter2@acme.myshopify.com:99999/?q")
+    assert "hunter2" not in str(refused.value)
 
 
 @pytest.mark.parametrize("version", ["2019-04", "2025-10", "2026-10", "unstable"])
