@@ -58,6 +58,7 @@ from .settings import Settings
 from .sources import Source, SourceFactory
 from .storage import Storage, StorageBackend, StorageTx
 from .token_cipher import TokenCipher
+from .validation import Limits, check_search_term
 from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
@@ -86,6 +87,7 @@ __all__ = [
     "RunContext",
     "RunOutcome",
     "LeaseLost",
+    "Limits",
     "RunOverlapError",
     "RunTrigger",
     "Schedule",
@@ -115,6 +117,7 @@ __all__ = [
     "WebhookReceiver",
     "WebhookRejected",
     "Window",
+    "check_search_term",
     "hookimpl",
     "hookspec",
     "judge_order",

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from .errors import ValidationError
 from .models import ApiToken, TokenRole
 from .runtime import Runtime
+from .validation import api_token_name
 
 PREFIX = "sgw_"
 
@@ -104,9 +105,7 @@ def issue_token(runtime: Runtime, *, name: str, role: TokenRole | str) -> tuple[
         role = TokenRole(role)
     except ValueError:
         raise ValidationError(f"role must be 'admin' or 'read', got {role!r}", field="role") from None
-    name = name.strip()
-    if not name:
-        raise ValidationError("a token needs a name (who or what uses it)", field="name")
+    name = api_token_name(name)
     plaintext = PREFIX + secrets.token_urlsafe(32)
     with runtime.storage.transaction() as tx:
         record = tx.create_api_token(name=name, role=role, token_hash=hash_token(plaintext))

@@ -7,13 +7,13 @@ Every function validates first and changes nothing when it raises
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import InvalidWindow, JobError, NotFoundError, ValidationError
+from . import validation
+from .errors import JobError, NotFoundError, ValidationError
 from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
 from .runtime import Runtime
 from .schedules import next_fire, schedule_offset, validate_schedule
@@ -24,30 +24,29 @@ log = logging.getLogger("sync_gateway.jobcontrol")
 Enqueue = Callable[[int], str]
 """Puts a stored run on the queue and returns the queue's job id."""
 
-SHOP_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
-API_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 SHOP_CHANGES = ("url", "api_version", "token", "token_env")
 
 
-def add_shop(runtime: Runtime, new: NewShop) -> tuple[Shop, list[Job]]:
+def add_shop(runtime: Runtime, new: NewShop, *, check_env: bool = False) -> tuple[Shop, list[Job]]:
     """Create a shop and one job per per-shop job kind, scheduled at the default interval.
 
-    Surrounding spaces are dropped and blank optional values read as absent. The access token
-    must not contain spaces or control characters (it goes into an HTTP header; PostgreSQL
-    cannot even store a NUL), and is never quoted back.
+    Every value is checked by :mod:`core.validation` (surrounding spaces dropped, blank optional
+    values read as absent, the URL normalised) before anything is written. The access token is
+    never quoted back. ``check_env``: refuse a ``token_env`` that is not set in this process
+    (the CLI's ``shops add``; an API server may not share the worker's environment).
     """
-    new = replace(new, name=new.name.strip(), url=new.url.strip(), api_version=new.api_version.strip(),
-                  token=_token(new.token), token_env=_blank(new.token_env))
-    if not new.name or set(new.name) - SHOP_NAME_CHARS:
-        raise ValidationError(
-            f"shop name {new.name!r} must be lower-case letters, digits, '-' or '_'", field="name"
-        )
-    if not new.url:
-        raise ValidationError("a shop needs a URL or myshopify domain", field="url")
+    today = runtime.now().date()
+    new = replace(new, name=validation.shop_name(new.name), url=validation.shop_url(new.url),
+                  source=validation.text(new.source, field="source", limit=validation.Limits.SHOP_SOURCE,
+                                         what="a source name"),
+                  api_version=validation.api_version(new.api_version, today=today),
+                  token=validation.shop_token(new.token), token_env=validation.token_env(new.token_env))
+    validation.credentials(new.token, new.token_env)
+    if check_env and new.token_env is not None:
+        validation.token_env_is_set(new.token_env)
     if new.source not in runtime.sources:
-        raise ValidationError(f"unknown source {new.source!r}; installed: {', '.join(sorted(runtime.sources))}",
-                              field="source")
-    _check_api_version(new.api_version)
+        raise ValidationError(f"unknown source {validation.shown(new.source)}; installed: "
+                              f"{', '.join(sorted(runtime.sources))}", field="source")
     schedule = Schedule(every_seconds=runtime.settings.default_every_seconds)
     now = runtime.now()
     with runtime.storage.transaction() as tx:
@@ -72,20 +71,28 @@ def update_shop(runtime: Runtime, shop_id: int, **changes: Any) -> Shop:
             raise ValidationError(f"cannot change {key!r} of a shop", field=key,
                                   suggestion=f"changeable: {', '.join(SHOP_CHANGES)}")
         if key == "url":
-            if not _blank(value):
+            if not isinstance(value, str) or not value.strip():
                 raise ValidationError("url cannot be empty", field="url")
-            clean[key] = value.strip()
+            clean[key] = validation.shop_url(value)
         elif key == "api_version":
             if value is None:
                 raise ValidationError("api_version cannot be null", field="api_version")
-            _check_api_version(value.strip())
-            clean[key] = value.strip()
+            clean[key] = validation.api_version(value, today=runtime.now().date())
         elif key == "token":
-            clean[key] = _token(value)
+            clean[key] = validation.shop_token(value)
         else:
-            clean[key] = _blank(value)
+            clean[key] = validation.token_env(value)
+    validation.credentials(clean.get("token"), clean.get("token_env"))
     with runtime.storage.transaction() as tx:
         shop = _shop(tx, shop_id)
+        # Credentials come from one place: a change may not leave both a token and a variable.
+        has_token = clean["token"] is not None if "token" in clean else shop.has_token
+        env = clean["token_env"] if "token_env" in clean else shop.token_env
+        if has_token and env is not None:
+            field = "token_env" if "token_env" in clean else "token"
+            raise ValidationError("the shop would have both a stored access token and a token variable",
+                                  field=field, suggestion="remove one in the same change (accessToken: null or "
+                                                          "accessTokenEnv: null)")
         return tx.update_shop(shop_id, **clean) if clean else shop
 
 
@@ -143,13 +150,7 @@ def skip_next_run(runtime: Runtime, job_id: int) -> Job:
 def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from: datetime | None = None,
                 window_thru: datetime | None = None, trigger: RunTrigger = RunTrigger.MANUAL) -> JobRun:
     """Queue a run at once, outside the schedule (optionally over an explicit window)."""
-    for name, value in (("windowFrom", window_from), ("windowThru", window_thru)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} must carry a timezone", field=name)
-    if window_from and window_thru and window_thru <= window_from:
-        raise InvalidWindow("windowThru must be after windowFrom", field="windowThru")
-    if window_thru and window_thru > runtime.now():
-        raise ValidationError("windowThru cannot be in the future", field="windowThru")
+    window_from, window_thru = validation.window(window_from, window_thru, now=runtime.now())
     with runtime.storage.transaction() as tx:
         _job(tx, job_id)
         run = tx.create_run(job_id=job_id, trigger=trigger, status=JobRunStatus.QUEUED,
@@ -176,12 +177,9 @@ def backfill_window(runtime: Runtime, since: datetime, until: datetime | None = 
     Raises:
         ValidationError: a naive time, or a window that is empty or reaches into the future.
     """
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} must carry a timezone", field=name)
     now = runtime.now()
-    if until is not None and until > now:
-        raise ValidationError("until cannot be in the future", field="until")
+    validation.window_time(since, field="since", latest=None)  # a future start: the empty window below
+    until = validation.window_time(until, field="until", latest=now)
     end = until or now - timedelta(seconds=runtime.settings.window_settle_seconds)
     if since >= end:
         raise ValidationError(f"the backfill window is empty: since {since.isoformat()} is not before "
@@ -209,22 +207,3 @@ def _shop(tx: StorageTx, shop_id: int) -> Shop:
     if shop is None:
         raise NotFoundError(f"shop {shop_id} does not exist", suggestion="list shops with the `shops` query")
     return shop
-
-
-def _blank(value: str | None) -> str | None:
-    """None for a missing or blank value, else the value without surrounding spaces."""
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _token(value: str | None) -> str | None:
-    """A write-only access token; refused, never quoted, if it holds spaces or control characters."""
-    token = _blank(value)
-    if token is not None and (not token.isprintable() or any(c.isspace() for c in token)):
-        raise ValidationError("the access token must not contain spaces or control characters", field="token")
-    return token
-
-
-def _check_api_version(value: str) -> None:
-    if not API_VERSION.match(value):
-        raise ValidationError(f"the API version must look like 2026-07 (or be 'unstable'), got {value!r}",
-                              field="api_version")

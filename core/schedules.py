@@ -21,13 +21,16 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from .errors import ValidationError
 from .models import Schedule
+from .validation import Limits, shown, text
 
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 31 * 24 * 3600
+FIRES_WITHIN_YEARS = 5
+"""A cron must fire within this many years (``0 0 29 2 *`` does; ``0 0 31 2 *`` never does)."""
 
 
 def validate_schedule(
@@ -38,16 +41,17 @@ def validate_schedule(
     min_interval_seconds: int = MIN_INTERVAL_SECONDS,
 ) -> Schedule:
     """Return a valid :class:`Schedule` or raise :class:`ValidationError` naming the field."""
-    cron = cron.strip() if cron is not None else None
+    cron = text(cron, field="cron", limit=Limits.CRON, what="a cron expression") if cron is not None else None
     if (cron is None) == (every_seconds is None):
         raise ValidationError("give exactly one of cron or everySeconds", field="schedule")
     tz = timezone or "UTC"
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+        tz = text(tz, field="timezone", limit=Limits.TIMEZONE, what="a timezone")
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, ValidationError):
         raise ValidationError(
-            f"unknown timezone {tz!r}", field="timezone", suggestion="use an IANA name such as Europe/Rome or UTC"
-        ) from None
+            f"unknown timezone {shown(tz)}", field="timezone",
+            suggestion="use an IANA name such as Europe/Rome or UTC") from None
     if every_seconds is not None:
         if every_seconds < min_interval_seconds:
             raise ValidationError(
@@ -59,10 +63,16 @@ def validate_schedule(
     assert cron is not None
     if len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise ValidationError(
-            f"invalid cron expression {cron!r}",
+            f"invalid cron expression {shown(cron)}",
             field="cron",
             suggestion="use five fields: minute hour day-of-month month day-of-week, e.g. '0 * * * *'",
         )
+    try:
+        croniter(cron, datetime.now(zone), max_years_between_matches=FIRES_WITHIN_YEARS).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValidationError(f"the cron expression {cron!r} never fires (no such day within "
+                              f"{FIRES_WITHIN_YEARS} years)", field="cron",
+                              suggestion="check the day of the month against the month, e.g. 31 in February") from None
     return Schedule(cron=cron, timezone=tz)
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from core import validation
 from core.errors import ConfigurationError, WebhookRejected
 from core.metrics import GatewayMetrics
 from core.queues import QueueBackend
@@ -42,7 +43,8 @@ def webhook_routes(runtime: Runtime, queue: QueueBackend, metrics: GatewayMetric
         if len(body) > MAX_BODY_BYTES:
             return counted(source, "too_large", _error(413, "webhook body too large"))
         try:
-            event = receiver.verify(headers=request.headers, body=body, settings=runtime.settings)
+            event = validation.webhook_event(receiver.verify(headers=request.headers, body=body,
+                                                             settings=runtime.settings))
         except WebhookRejected as rejected:
             log.warning("rejected a %s webhook: %s", source, rejected)
             return counted(source, "rejected", _error(401, f"webhook rejected: {rejected}"))

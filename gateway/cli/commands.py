@@ -217,21 +217,28 @@ def shops_add(
     token: Annotated[Optional[str], typer.Option(help="Admin API access token (stored encrypted: needs SYNC_GATEWAY_SECRET_KEY; prefer --token-env).")] = None,
     token_env: Annotated[Optional[str], typer.Option(help="Name of the environment variable holding the token.")] = None,
     api_version: Annotated[Optional[str], typer.Option(help="Admin API version (default: settings).")] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Accept a --token-env variable that is not set "
+                                                              "here (it is set where the worker runs).")] = False,
 ) -> None:
     """Add a shop and its hourly canceled-items job."""
     from core.errors import ValidationError
     from core.jobcontrol import add_shop
     from core.models import NewShop
+    from core.validation import api_version_warning
 
     if (token is None) == (token_env is None):
         raise ValidationError("give exactly one of --token or --token-env", field="token")
     runtime = _runtime()
     try:
         shop, jobs = add_shop(runtime, NewShop(name=name, url=url, token=token, token_env=token_env,
-                                               api_version=api_version or runtime.settings.shopify_api_version))
+                                               api_version=api_version or runtime.settings.shopify_api_version),
+                              check_env=not no_check)
+        warning = api_version_warning(shop.api_version, today=runtime.now().date())
     finally:
         runtime.close()
-    console.print(f"added shop [bold]{shop.name}[/] ({shop.url}, API {shop.api_version})")
+    console.print(f"added shop [bold]{shop.name}[/] ({shop.url}, API {shop.api_version})", highlight=False)
+    if warning:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for job in jobs:
         console.print(f"  job {job.id} {job.kind}: next run {job.next_run_at:%Y-%m-%d %H:%M:%S %Z}")
 

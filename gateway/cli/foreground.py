@@ -15,6 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from core import validation
 from core.jobcontrol import find_shop
 from core.models import JobRun, JobRunStatus, RunTrigger
 from core.runs import execute_run
@@ -64,13 +65,8 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
     """Execute one run of the shop's ``kind`` job; print a one-line summary; True if it succeeded.
 
     ``total`` (orders expected) turns the spinner into a progress bar."""
-    window_from, window_thru = _aware(window_from), _aware(window_thru)
-    if window_from is not None and window_thru is not None and window_thru <= window_from:
-        from core.errors import InvalidWindow
-
-        raise InvalidWindow(f"the window ends ({window_thru.isoformat()}) before it starts "
-                            f"({window_from.isoformat()})", field="windowThru",
-                            suggestion="swap --from and --thru")
+    window_from, window_thru = validation.window(_aware(window_from), _aware(window_thru), now=runtime.now(),
+                                                 names=("--from", "--thru"))
     with runtime.storage.transaction() as tx:
         shop = find_shop(tx, shop_name)
         job = tx.find_job(shop.id, kind)

@@ -80,7 +80,7 @@ def test_an_inverted_window_is_refused_before_a_run_is_recorded(tmp_path: Path) 
     done = sync_gateway(tmp_path, "run", "canceled-items", "--shop", "acme", "--from", "2026-10-02",
                         "--thru", "2026-10-01")
     assert done.returncode == ExitCode.INVALID_WINDOW == 9
-    assert "before it starts" in one_line(done)
+    assert "before it starts" in one_line(done) and "--thru must be after --from" in done.stderr
     history = sync_gateway(tmp_path, "jobs", "list")
     assert history.returncode == 0 and "FAILED" not in history.stdout
 

@@ -12,13 +12,14 @@ from sqlalchemy import inspect
 
 from core import Storage
 from plugins.storage.sqlalchemy.backend import MIGRATIONS, SCHEMA_REVISION
-from plugins.storage.sqlalchemy.tables import Base
+from plugins.storage.sqlalchemy.tables import Base, include_object_on
 
 
 def _differences(storage: Storage) -> list[Any]:
     engine = storage.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "target_metadata": Base.metadata})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "target_metadata": Base.metadata,
+                                                         "include_object": include_object_on(conn.dialect.name)})
         return list(compare_metadata(context, Base.metadata))
 
 

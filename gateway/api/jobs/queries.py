@@ -12,7 +12,7 @@ from core import StorageTx
 from .. import ids
 from ..context import Info
 from ..errors import BadInput
-from ..inputs import opt
+from ..inputs import check_shop_name, checked, opt
 from ..pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from ..permissions import IsAuthenticated
 from .types import Job, JobRun, JobRunConnection, JobRunEdge, JobRunStatus
@@ -52,7 +52,7 @@ async def list_runs(info: Info, job_pk: int, *, first: int | None, after: str | 
 class JobQueries:
     @strawberry.field(permission_classes=[IsAuthenticated], description="Jobs, of one shop if named.")
     async def jobs(self, info: Info, shop: str | None = strawberry.UNSET) -> list[Job]:
-        shop = opt(shop)
+        shop = checked(opt(shop), "shop", check_shop_name)
 
         def read(tx: StorageTx):  # type: ignore[no-untyped-def]
             if shop is None:

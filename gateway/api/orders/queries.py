@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from core import OrderQuery, StorageTx, ValidationError
+from core import OrderQuery, StorageTx, ValidationError, check_search_term
 
 from .. import ids
 from ..context import Info
 from ..errors import BadInput
-from ..inputs import opt
+from ..inputs import check_platform_id, check_shop_name, checked, opt
 from ..pagination import PageInfo, decode_cursor, encode_cursor, page_size, storage_cursor_error
 from ..permissions import IsAuthenticated
 from ..selection import selected_paths, under_nodes
@@ -50,7 +50,8 @@ class OrderQueries:
         scope = f"orders:{sort_key.value}:{int(reverse)}"
         position = decode_cursor(scope, after)
         given = opt(filter) or OrderFilter()
-        shop_name = opt(given.shop)
+        shop_name = checked(opt(given.shop), "filter.shop", check_shop_name)
+        search = checked(opt(given.search), "filter.search", check_search_term)
         updated_after, updated_before = _utc(opt(given.updated_after)), _utc(opt(given.updated_before))
         canceled_after, canceled_before = _utc(opt(given.canceled_after)), _utc(opt(given.canceled_before))
         _check_range(updated_after, updated_before, "updatedAfter", "updatedBefore")
@@ -73,7 +74,7 @@ class OrderQueries:
                 shop_id=shop_id, status=opt(given.status), has_canceled_items=opt(given.has_canceled_items),
                 updated_after=updated_after, updated_before=updated_before,
                 canceled_after=canceled_after, canceled_before=canceled_before,
-                search=opt(given.search) or None, sort_key=sort_key.value, reverse=reverse,
+                search=search or None, sort_key=sort_key.value, reverse=reverse,
             )
             try:
                 page = tx.list_orders(query, first=size, after=position)
@@ -110,6 +111,8 @@ class OrderQueries:
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="An order by its shop's name and the platform's id (a GID or the bare number).")
     async def order_by_shopify_id(self, info: Info, shop: str, shopify_id: strawberry.ID) -> Order | None:
+        shop = checked(shop, "shop", check_shop_name) or ""
+        shopify_id = strawberry.ID(checked(str(shopify_id), "shopifyId", check_platform_id) or "")
         candidates = [str(shopify_id)]
         if str(shopify_id).isdigit():
             candidates.append(f"gid://shopify/Order/{shopify_id}")
@@ -141,7 +144,8 @@ class OrderQueries:
         until: datetime | None = strawberry.UNSET,
     ) -> ItemCancellationConnection:
         size = page_size(first, info.context.runtime.settings, default=50)
-        after, shop, since, until = opt(after), opt(shop), _utc(opt(since)), _utc(opt(until))
+        after, since, until = opt(after), _utc(opt(since)), _utc(opt(until))
+        shop = checked(opt(shop), "shop", check_shop_name)
         position = decode_cursor("cancellations", after)
         _check_range(since, until, "since", "until")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from core import Cancellation, OrderQuery, StoredItem, StoredOrder
+from core import Cancellation, Limits, OrderQuery, StoredItem, StoredOrder
 from core import OrderItemStatus as CoreOrderItemStatus
 from core import OrderStatus as CoreOrderStatus
 
@@ -41,7 +41,11 @@ class OrderFilter:
     updated_before: datetime | None = strawberry.UNSET
     canceled_after: datetime | None = strawberry.field(default=strawberry.UNSET, description="A unit was canceled after this.")
     canceled_before: datetime | None = strawberry.UNSET
-    search: str | None = strawberry.field(default=strawberry.UNSET, description="Matches the order name, id or an item's SKU or title.")
+    search: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Orders whose name contains this text, or with an item whose SKU starts with it; case does not "
+                    f"matter and % and _ match themselves. At most {Limits.SEARCH} characters, no control characters "
+                    "(else a BAD_USER_INPUT error). The customer's email is not stored, so it is not searched.")
 
 
 @strawberry.type(description="An order as last synced from its shop.")

@@ -1,7 +1,7 @@
 """Adding, changing and removing shops. Access tokens go in and never come back out.
 
-Validation lives in :mod:`core.jobcontrol`, which the CLI shares; this module maps its field
-names onto the input's.
+Validation lives in :mod:`core.validation` (through :mod:`core.jobcontrol`), which the CLI
+shares; this module maps its field names onto the input's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import strawberry
 
 from core import NewShop
 from core import Shop as CoreShop
-from core import jobcontrol
+from core import jobcontrol, validation
 from core.connections import check_shop_connection_by_id
 from core.runtime import Runtime
 
@@ -42,6 +42,16 @@ UPDATABLE = {"url": "url", "api_version": "api_version", "access_token": "token"
 class ShopPayload:
     shop: Shop | None
     user_errors: list[UserError]
+    warnings: list[str] = strawberry.field(
+        default_factory=list,
+        description="Accepted, but worth a look: an API version past Shopify's support window.")
+
+
+def _payload(runtime: Runtime, shop: CoreShop | None, errors: list[UserError]) -> ShopPayload:
+    if shop is None:
+        return ShopPayload(shop=None, user_errors=errors)
+    warning = validation.api_version_warning(shop.api_version, today=runtime.now().date())
+    return ShopPayload(shop=Shop.from_record(shop), user_errors=errors, warnings=[warning] if warning else [])
 
 
 @strawberry.type
@@ -83,7 +93,7 @@ class ShopMutations:
     async def add_shop(self, info: Info, input: AddShopInput) -> ShopPayload:
         runtime = info.context.runtime
         shop, errors = await attempt(info, _add, runtime, input, paths=INPUT_PATHS)
-        return ShopPayload(shop=Shop.from_record(shop) if shop is not None else None, user_errors=errors)
+        return _payload(runtime, shop, errors)
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def update_shop(self, info: Info, id: strawberry.ID, input: UpdateShopInput) -> ShopPayload:
@@ -93,7 +103,7 @@ class ShopMutations:
             return ShopPayload(shop=None, user_errors=refuse(exc))
         shop, errors = await attempt(info, _update, info.context.runtime, pk, input,
                                      paths=INPUT_PATHS, not_found=["id"])
-        return ShopPayload(shop=Shop.from_record(shop) if shop is not None else None, user_errors=errors)
+        return _payload(info.context.runtime, shop, errors)
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Delete a shop with its jobs, runs, orders and cancellation history.")

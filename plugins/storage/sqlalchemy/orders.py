@@ -15,7 +15,10 @@ Filter semantics (:class:`core.OrderQuery`):
   the shop canceled, not when we noticed; integrators polling by our time use
   ``list_cancellations``;
 * ``search`` matches a case-insensitive substring of the order name, or a case-insensitive
-  prefix (so also the exact value) of one of its items' SKUs.
+  prefix (so also the exact value) of one of its items' SKUs; ``%`` and ``_`` match
+  themselves. At most ``core.Limits.SEARCH`` characters, no control characters
+  (:func:`core.check_search_term`, also the API's check). PostgreSQL answers it from ``pg_trgm``
+  indexes; SQLite and MariaDB scan (see docs/benchmarks.md, "Order search").
 """
 
 from __future__ import annotations
@@ -25,9 +28,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, tuple_, union
 
-from core import Cancellation, OrderQuery, OrderStatus, Slice, StoredItem, StoredOrder, ValidationError
+from core import (
+    Cancellation,
+    OrderQuery,
+    OrderStatus,
+    Slice,
+    StoredItem,
+    StoredOrder,
+    ValidationError,
+    check_search_term,
+)
 
 from .base import OLDEST_RUNNING_TXID, TxBase, aware, check_first, chunks, in_ids
 from .convert import CANCELLATION_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, to_cancellation, to_item, to_order
@@ -203,10 +215,17 @@ def _order_filters(query: OrderQuery) -> list[ColumnElement[bool]]:
             in_history.append(cancellations.c.canceled_at < end)
             on_order.append(orders.c.cancelled_at < end)
         filters.append(or_(exists().where(*in_history), and_(*on_order)))
-    term = (query.search or "").strip()
+    term = check_search_term(query.search or "")
     if term:
-        sku = exists().where(
-            order_items.c.order_id == orders.c.id, order_items.c.sku.istartswith(term, autoescape=True)
-        )
-        filters.append(or_(orders.c.name.icontains(term, autoescape=True), sku))
+        # ILIKE on PostgreSQL, where the pg_trgm GIN indexes serve both patterns (migration
+        # 0003); lower() LIKE lower() elsewhere. One id set from both indexes, then the page.
+        pattern = _like_literal(term)
+        by_name = select(orders.c.id).where(orders.c.name.ilike(f"%{pattern}%", escape="/"))
+        by_sku = select(order_items.c.order_id).where(order_items.c.sku.ilike(f"{pattern}%", escape="/"))
+        filters.append(orders.c.id.in_(union(by_name, by_sku)))
     return filters
+
+
+def _like_literal(term: str) -> str:
+    """``term`` with LIKE's wildcards escaped (``/`` is the escape character): it matches itself."""
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")

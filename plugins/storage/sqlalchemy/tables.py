@@ -8,6 +8,7 @@ database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -65,6 +66,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+POSTGRESQL_ONLY: set[str] = set()
+"""Indexes that exist on PostgreSQL alone (:func:`trigram_index`)."""
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A PostgreSQL ``pg_trgm`` GIN index: it serves ``ILIKE '%term%'``; other databases have none
+    (migration 0003)."""
+    POSTGRESQL_ONLY.add(name)
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
+        dialect="postgresql")
+
+
+def include_object_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: autogenerate and schema
+    comparisons skip the indexes that database never has (it ignores ``ddl_if``)."""
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        return not (type_ == "index" and name in POSTGRESQL_ONLY and dialect != "postgresql")
+
+    return include
 
 
 class Base(DeclarativeBase):
@@ -152,6 +175,7 @@ class OrderRow(Base):
         Index(None, "updated_at", "id"),
         Index(None, "created_at", "id"),
         Index(None, "status"),
+        trigram_index("ix_orders_name_trgm", "name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -168,7 +192,8 @@ class OrderRow(Base):
 
 class OrderItemRow(Base):
     __tablename__ = "order_items"
-    __table_args__ = (UniqueConstraint("order_id", "source_id"), Index(None, "sku"))
+    __table_args__ = (UniqueConstraint("order_id", "source_id"), Index(None, "sku"),
+                      trigram_index("ix_order_items_sku_trgm", "sku"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

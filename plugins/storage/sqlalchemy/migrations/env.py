@@ -14,7 +14,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from plugins.storage.sqlalchemy.tables import Base
+from plugins.storage.sqlalchemy.tables import Base, include_object_on
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,17 +27,18 @@ def _url() -> str:
     return url
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(dialect: str, **kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=include_object_on(dialect),
         **kwargs,  # type: ignore[arg-type]
     )
 
 
 def run_offline() -> None:
     url = _url()
-    _configure(url=url, literal_binds=True, render_as_batch=url.startswith("sqlite"))
+    _configure(url.split(":", 1)[0].split("+", 1)[0], url=url, literal_binds=True, render_as_batch=url.startswith("sqlite"))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -45,14 +46,14 @@ def run_offline() -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+        _configure(connection.dialect.name, connection=connection, render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(_url())
     try:
         with engine.connect() as own:
-            _configure(connection=own, render_as_batch=own.dialect.name == "sqlite")
+            _configure(own.dialect.name, connection=own, render_as_batch=own.dialect.name == "sqlite")
             with context.begin_transaction():
                 context.run_migrations()
     finally:
