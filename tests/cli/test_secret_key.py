@@ -70,7 +70,8 @@ def test_without_a_key_storing_a_token_is_one_clear_line_and_exit_1(gateway: Gat
     assert TOKEN not in refused.stdout + refused.stderr
     assert "acme" not in gateway("shops", "list", key=None).stdout
 
-    added = gateway("shops", "add", "acme", "--url", "acme.myshopify.com", "--token-env", "ACME_TOKEN", key=None)
+    added = gateway("shops", "add", "acme", "--url", "acme.myshopify.com", "--token-env", "ACME_TOKEN", "--no-check",
+                    key=None)  # the variable is set where the worker runs
     assert added.returncode == 0, added.stderr
     assert "added shop acme" in added.stdout
 
