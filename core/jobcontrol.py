@@ -35,7 +35,7 @@ def add_shop(runtime: Runtime, new: NewShop, *, check_env: bool = False) -> tupl
     never quoted back. ``check_env``: refuse a ``token_env`` that is not set in this process
     (the CLI's ``shops add``; an API server may not share the worker's environment).
     """
-    today = runtime.now().date()
+    today = validation.release_calendar_day(runtime.now())
     new = replace(new, name=validation.shop_name(new.name), url=validation.shop_url(new.url),
                   source=validation.text(new.source, field="source", limit=validation.Limits.SHOP_SOURCE,
                                          what="a source name"),
@@ -77,7 +77,7 @@ def update_shop(runtime: Runtime, shop_id: int, **changes: Any) -> Shop:
         elif key == "api_version":
             if value is None:
                 raise ValidationError("api_version cannot be null", field="api_version")
-            clean[key] = validation.api_version(value, today=runtime.now().date())
+            clean[key] = validation.api_version(value, today=validation.release_calendar_day(runtime.now()))
         elif key == "token":
             clean[key] = validation.shop_token(value)
         else:

@@ -155,6 +155,13 @@ def api_version(value: str, *, today: date) -> str:
     return version
 
 
+def release_calendar_day(now: datetime) -> date:
+    """The day to judge Shopify's releases by: the later of ``now`` (the runtime's clock) and
+    the wall clock. A clock set in the past (a test's, a simulation's) does not un-release a
+    version that exists."""
+    return max(now, datetime.now(UTC)).date()
+
+
 def newest_api_version(today: date) -> str:
     month = max(m for m in API_VERSION_MONTHS if m <= today.month)
     return f"{today.year}-{month:02d}"

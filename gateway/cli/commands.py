@@ -224,7 +224,7 @@ def shops_add(
     from core.errors import ValidationError
     from core.jobcontrol import add_shop
     from core.models import NewShop
-    from core.validation import api_version_warning
+    from core.validation import api_version_warning, release_calendar_day
 
     if (token is None) == (token_env is None):
         raise ValidationError("give exactly one of --token or --token-env", field="token")
@@ -233,7 +233,7 @@ def shops_add(
         shop, jobs = add_shop(runtime, NewShop(name=name, url=url, token=token, token_env=token_env,
                                                api_version=api_version or runtime.settings.shopify_api_version),
                               check_env=not no_check)
-        warning = api_version_warning(shop.api_version, today=runtime.now().date())
+        warning = api_version_warning(shop.api_version, today=release_calendar_day(runtime.now()))
     finally:
         runtime.close()
     console.print(f"added shop [bold]{shop.name}[/] ({shop.url}, API {shop.api_version})", highlight=False)

@@ -135,3 +135,8 @@ def test_a_token_variable_must_be_set() -> None:
     for environ in ({}, {"SHOP_TOKEN": ""}):
         with pytest.raises(ValidationError, match="SHOP_TOKEN is not set"):
             v.token_env_is_set("SHOP_TOKEN", environ)
+
+
+def test_a_clock_in_the_past_does_not_unrelease_a_version() -> None:
+    assert v.release_calendar_day(datetime(2020, 1, 1, tzinfo=UTC)) == datetime.now(UTC).date()
+    assert v.release_calendar_day(datetime(2999, 1, 1, tzinfo=UTC)) == date(2999, 1, 1)

@@ -50,7 +50,7 @@ class ShopPayload:
 def _payload(runtime: Runtime, shop: CoreShop | None, errors: list[UserError]) -> ShopPayload:
     if shop is None:
         return ShopPayload(shop=None, user_errors=errors)
-    warning = validation.api_version_warning(shop.api_version, today=runtime.now().date())
+    warning = validation.api_version_warning(shop.api_version, today=validation.release_calendar_day(runtime.now()))
     return ShopPayload(shop=Shop.from_record(shop), user_errors=errors, warnings=[warning] if warning else [])
 
 

@@ -76,8 +76,8 @@ def trigram_index(name: str, column: str) -> Index:
     """A PostgreSQL ``pg_trgm`` GIN index: it serves ``ILIKE '%term%'``; other databases have none
     (migration 0003)."""
     POSTGRESQL_ONLY.add(name)
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
-        dialect="postgresql")
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+                 postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql")
 
 
 def include_object_on(dialect: str) -> Callable[..., bool]:
