@@ -23,6 +23,7 @@ from core.apitokens import TokenCache
 from core.queues import QueueBackend
 from core.runtime import Runtime
 
+from .body_limit import BodyLimit
 from .context import Context
 from .schema import build_schema
 from ..startup import settle_heap
@@ -97,7 +98,8 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"],
+                  middleware=[Middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             *webhook_routes(runtime, queue),

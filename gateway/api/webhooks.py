@@ -1,7 +1,8 @@
 """``POST /webhooks/<source>``: verify, dedupe, queue a refresh, answer within Shopify's 5 s.
 
 Answers: 202 queued; 200 duplicate (the delivery id was seen) or nothing to do; 401 forged or
-malformed (nothing stored); 404 unknown source or shop; 503 webhooks not configured. Error
+malformed (nothing stored); 404 unknown source or shop; 413 a body over 2 MB (refused while it
+is read, see :mod:`gateway.api.body_limit`); 503 webhooks not configured. Error
 bodies say why in one line and never echo secrets.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import anyio
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,6 +20,8 @@ from core.errors import ConfigurationError, WebhookRejected
 from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.webhooks import shop_for_domain
+
+from .body_limit import BodyLimit
 
 log = logging.getLogger("sync_gateway.webhooks")
 
@@ -30,9 +34,7 @@ def webhook_routes(runtime: Runtime, queue: QueueBackend) -> list[Route]:
         receiver = runtime.webhook_receivers.get(source)
         if receiver is None:
             return _error(404, f"no webhook receiver for source {source!r}")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, "webhook body too large")
+        body = await request.body()  # at most MAX_BODY_BYTES: BodyLimit refused anything larger
         try:
             event = receiver.verify(headers=request.headers, body=body, settings=runtime.settings)
         except WebhookRejected as rejected:
@@ -42,7 +44,13 @@ def webhook_routes(runtime: Runtime, queue: QueueBackend) -> list[Route]:
             return _error(503, str(missing))
         return await anyio.to_thread.run_sync(_accept, runtime, queue, event)
 
-    return [Route("/webhooks/{source}", receive, methods=["POST"])]
+    limit = Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, refusal=_too_large)
+    return [Route("/webhooks/{source}", receive, methods=["POST"], middleware=[limit])]
+
+
+def _too_large(max_bytes: int) -> JSONResponse:
+    return JSONResponse({"error": f"webhook body larger than {max_bytes:,} bytes"}, status_code=413,
+                        headers={"Connection": "close"})
 
 
 def _accept(runtime: Runtime, queue: QueueBackend, event) -> JSONResponse:  # type: ignore[no-untyped-def]
