@@ -25,13 +25,15 @@ from core.runtime import Runtime
 
 from .body_limit import BodyLimit
 from .context import Context
+from .requests import StrictRequests
 from .schema import build_schema
 from ..startup import settle_heap
 from .webhooks import webhook_routes
 
 
-class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders.
+class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders, and
+    malformed requests refused as GraphQL-shaped 400s (:mod:`gateway.api.requests`).
 
     Each view (so each API process) keeps its own :class:`TokenCache`; tokens revoked through
     this process's ``revokeApiToken`` are evicted from it at once.

@@ -11,6 +11,13 @@ documents. Codes::
     GRAPHQL_PARSE_FAILED       a document that does not parse (or has too many tokens)
     GRAPHQL_VALIDATION_FAILED  a document the schema rejects (or too deep, too many aliases)
     INTERNAL_SERVER_ERROR      anything unexpected: masked as "Unexpected error. Reference: <id>"
+
+Requests refused before GraphQL runs carry an HTTP status and one of these codes
+(:mod:`gateway.api.requests`, :mod:`gateway.api.body_limit`)::
+
+    BAD_REQUEST                400: a body that is not a JSON object, invalid JSON or UTF-8, nesting
+                               past the decoder's limit, a batch, a wrong content type
+    PAYLOAD_TOO_LARGE          413: a body over max_body_bytes
 """
 
 from __future__ import annotations
