@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_page_size: int = Field(default=250, ge=1, le=1000)
     max_query_depth: int = Field(default=10, ge=2)
+    max_fragment_depth: int = Field(
+        default=30, ge=1, le=200, description="Most fragments (named or inline) nested inside one another.")
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024,
         description="Largest /graphql request body; larger ones are refused (413) before they are read.")

@@ -26,7 +26,7 @@ from core.runtime import Runtime
 from .body_limit import BodyLimit
 from .context import Context
 from .requests import StrictRequests
-from .schema import build_schema
+from .schema import schema_for
 from ..startup import settle_heap
 from .webhooks import webhook_routes
 
@@ -42,7 +42,7 @@ class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None) -> None:
         super().__init__(
-            build_schema(max_query_depth=runtime.settings.max_query_depth),
+            schema_for(runtime.settings),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=tuple(runtime.settings.cors_origins),

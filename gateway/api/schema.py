@@ -13,10 +13,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -25,6 +23,7 @@ from strawberry.types import ExecutionContext
 from core import Settings
 
 from . import error_policy
+from .document_limits import limits_rule
 from .execution import execution_context_for
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
@@ -60,13 +59,17 @@ class GatewaySchema(strawberry.Schema):
         error_policy.process_errors(errors, execution_context)
 
 
-def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
-    depth = max_query_depth or Settings.model_fields["max_query_depth"].default
-    # The depth and alias limits are validation rules. QueryDepthLimiter and MaxAliasesLimiter
-    # build a new rule class per instance, so as per-request extensions they would make every
-    # ValidationCache lookup miss; their rules are built once here and added per request.
-    limits = [*QueryDepthLimiter(max_depth=depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int | None = None) -> GatewaySchema:
+    depth = max_query_depth or _default("max_query_depth")
+    fragments = max_fragment_depth or _default("max_fragment_depth")
+    # The depth and alias limits are one validation rule, built once here and added per request
+    # (a rule class built per request would make every ValidationCache lookup miss). It is ours
+    # (gateway/api/document_limits.py): strawberry's limiters recursed through fragments.
+    limits = [limits_rule(max_depth=depth, max_fragment_depth=fragments, max_aliases=MAX_ALIASES)]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -80,6 +83,11 @@ def build_schema(*, max_query_depth: int | None = None) -> GatewaySchema:
             error_policy.MaskUnexpectedErrors,
         ],
     )
+
+
+def schema_for(settings: Settings) -> GatewaySchema:
+    """The schema with the limits of ``settings``."""
+    return build_schema(max_query_depth=settings.max_query_depth, max_fragment_depth=settings.max_fragment_depth)
 
 
 schema = build_schema()
