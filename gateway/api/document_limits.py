@@ -22,11 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -108,13 +110,13 @@ def _walk(selection_set: SelectionSetNode) -> Walk:
                 walk.own.aliases += selection.alias is not None
                 if selection.selection_set is not None and not selection.name.value.startswith("__"):
                     pending.append((selection.selection_set, fields + 1, fragments))
-            else:  # an inline fragment
+            elif isinstance(selection, InlineFragmentNode):
                 walk.own.reach(fields, fragments + 1)
                 pending.append((selection.selection_set, fields, fragments + 1))
     return walk
 
 
-def limits_rule(*, max_depth: int, max_fragment_depth: int, max_aliases: int) -> type[ValidationRule]:
+def limits_rule(*, max_depth: int, max_fragment_depth: int, max_aliases: int) -> type[ASTValidationRule]:
     """A validation rule refusing documents past any of the limits (the field depth and alias
     errors in strawberry's words, so clients see the same errors as before)."""
 
