@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=2)
     max_fragment_depth: int = Field(
         default=30, ge=1, le=200, description="Most fragments (named or inline) nested inside one another.")
+    max_query_cost: int = Field(
+        default=1000, ge=10,
+        description="Highest requested cost of one GraphQL operation (Shopify's calculated cost: objects 1, "
+                    "connections 2 + rows x each row).")
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024,
         description="Largest /graphql request body; larger ones are refused (413) before they are read.")

@@ -10,6 +10,7 @@ documents. Codes::
     NOT_FOUND                  core.NotFoundError
     GRAPHQL_PARSE_FAILED       a document that does not parse (or has too many tokens)
     GRAPHQL_VALIDATION_FAILED  a document the schema rejects (or too deep, too many aliases)
+    MAX_COST_EXCEEDED          the document's requested cost is over max_query_cost (gateway/api/cost.py)
     INTERNAL_SERVER_ERROR      anything unexpected: masked as "Unexpected error. Reference: <id>"
 
 Requests refused before GraphQL runs carry an HTTP status and one of these codes

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 from core import Settings
 
 from . import error_policy
+from .cost import QueryCost
 from .document_limits import limits_rule
 from .execution import execution_context_for
 from .jobs.mutations import JobMutations
@@ -63,9 +64,12 @@ def _default(name: str) -> Any:
     return Settings.model_fields[name].default
 
 
-def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int | None = None) -> GatewaySchema:
+def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int | None = None,
+                 max_query_cost: int | None = None, max_page_size: int | None = None) -> GatewaySchema:
     depth = max_query_depth or _default("max_query_depth")
     fragments = max_fragment_depth or _default("max_fragment_depth")
+    cost = partial(QueryCost, max_query_cost=max_query_cost or _default("max_query_cost"),
+                   max_page_size=max_page_size or _default("max_page_size"))
     # The depth and alias limits are one validation rule, built once here and added per request
     # (a rule class built per request would make every ValidationCache lookup miss). It is ours
     # (gateway/api/document_limits.py): strawberry's limiters recursed through fragments.
@@ -80,6 +84,7 @@ def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int 
             partial(ParserCache, maxsize=CACHE_SIZE),
             partial(AddValidationRules, limits),
             partial(ValidationCache, maxsize=CACHE_SIZE),
+            cost,
             error_policy.MaskUnexpectedErrors,
         ],
     )
@@ -87,7 +92,8 @@ def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int 
 
 def schema_for(settings: Settings) -> GatewaySchema:
     """The schema with the limits of ``settings``."""
-    return build_schema(max_query_depth=settings.max_query_depth, max_fragment_depth=settings.max_fragment_depth)
+    return build_schema(max_query_depth=settings.max_query_depth, max_fragment_depth=settings.max_fragment_depth,
+                        max_query_cost=settings.max_query_cost, max_page_size=settings.max_page_size)
 
 
 schema = build_schema()

@@ -163,10 +163,10 @@ async def test_a_body_within_the_limit_is_served_whole_even_when_chunked(served:
     query = b'{"query": "{ shops { id } }"' + b" " * (LIMIT - 100) + b"}"
     assert len(query) <= LIMIT
     status, body = await post(served.port, "/graphql", headers=graphql_headers(served.token), body=query)
-    assert (status, body) == (200, {"data": {"shops": []}})
+    assert (status, body["data"]) == (200, {"shops": []})
     status, body = await post(served.port, "/graphql", headers=graphql_headers(served.token),
                               body_chunks=1, chunk=query)
-    assert (status, body) == (200, {"data": {"shops": []}})
+    assert (status, body["data"]) == (200, {"shops": []})
 
 
 async def test_webhooks_keep_their_two_megabytes_enforced_while_reading(served: Served) -> None:
