@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         default=1000, ge=10,
         description="Highest requested cost of one GraphQL operation (Shopify's calculated cost: objects 1, "
                     "connections 2 + rows x each row).")
+    read_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="Each API read stops in the database after this long (a READ_TIMEOUT error).")
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024,
         description="Largest /graphql request body; larger ones are refused (413) before they are read.")
