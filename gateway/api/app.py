@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from .body_limit import BodyLimit
 from .context import Context
 from .requests import StrictRequests
+from .ws_tokens import TokenCheckingHandler
 from .schema import schema_for
 from ..startup import settle_heap
 from .webhooks import webhook_routes
@@ -36,8 +37,11 @@ class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
     malformed requests refused as GraphQL-shaped 400s (:mod:`gateway.api.requests`).
 
     Each view (so each API process) keeps its own :class:`TokenCache`; tokens revoked through
-    this process's ``revokeApiToken`` are evicted from it at once.
+    this process's ``revokeApiToken`` are evicted from it at once. Websockets re-check their
+    token on every ``subscribe`` and while open (:mod:`gateway.api.ws_tokens`, close code 4403).
     """
+
+    graphql_transport_ws_handler_class = TokenCheckingHandler
 
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None) -> None:
