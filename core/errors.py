@@ -18,6 +18,7 @@ message that says what went wrong and, where we know it, what to do about it::
     │   ├── SourceUnavailable     5xx, timeouts, dropped connections, throttling past the retry budget
     │   └── SourceDataError       a reply we cannot trust (malformed JSON, missing fields)
     ├── StorageError              the store refused a write or read
+    │   └── ReadTimeout           a read ran past its time limit and was stopped in the database
     └── JobError                  a run that could not start or finish
         ├── RunOverlapError       a run of the same job is already in progress
         └── LeaseLost             a run lost its job's lease to another run: it stops
@@ -114,6 +115,11 @@ class SourceDataError(SourceError):
 
 class StorageError(GatewayError):
     """The store refused a read or a write."""
+
+
+class ReadTimeout(StorageError):
+    """A read ran longer than it was allowed and the database stopped it (its message is ours,
+    never the driver's, so it may be shown to the client)."""
 
 
 class JobError(GatewayError):

@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_page_size: int = Field(default=250, ge=1, le=1000)
     max_query_depth: int = Field(default=10, ge=2)
+    max_fragment_depth: int = Field(
+        default=30, ge=1, le=200, description="Most fragments (named or inline) nested inside one another.")
+    max_query_cost: int = Field(
+        default=1000, ge=10,
+        description="Highest requested cost of one GraphQL operation (Shopify's calculated cost: objects 1, "
+                    "connections 2 + rows x each row).")
+    read_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="Each API read stops in the database after this long (a READ_TIMEOUT error).")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest /graphql request body; larger ones are refused (413) before they are read.")
     log_level: str = Field(default="INFO")
     log_format: Literal["console", "json"] = Field(
         default="console",

@@ -217,11 +217,13 @@ class Storage(Protocol):
         """A unit of work: commit on success, rollback on error."""
         ...
 
-    def read(self) -> AbstractContextManager[StorageTx]:
+    def read(self, *, timeout_seconds: float | None = None) -> AbstractContextManager[StorageTx]:
         """A unit of work that only reads: one consistent snapshot, no write lock taken.
 
         Readers never wait for a writer (or another reader) to begin. A write attempted through
-        it fails with :class:`core.errors.StorageError` and changes nothing.
+        it fails with :class:`core.errors.StorageError` and changes nothing. With
+        ``timeout_seconds``, a statement still running that long after the unit of work began is
+        stopped in the database and :class:`core.errors.ReadTimeout` is raised.
         """
         ...
 

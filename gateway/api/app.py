@@ -25,25 +25,32 @@ from core.metrics import GatewayMetrics
 from core.queues import QueueBackend
 from core.runtime import Runtime
 
+from .body_limit import BodyLimit
 from .context import Context
 from .health import liveness, readiness
 from .metrics import metrics_endpoint
-from .schema import build_schema
+from .requests import StrictRequests
+from .ws_tokens import TokenCheckingHandler
+from .schema import schema_for
 from ..startup import settle_heap
 from .webhooks import webhook_routes
 
 
-class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders.
+class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders, and
+    malformed requests refused as GraphQL-shaped 400s (:mod:`gateway.api.requests`).
 
     Each view (so each API process) keeps its own :class:`TokenCache`; tokens revoked through
-    this process's ``revokeApiToken`` are evicted from it at once.
+    this process's ``revokeApiToken`` are evicted from it at once. Websockets re-check their
+    token on every ``subscribe`` and while open (:mod:`gateway.api.ws_tokens`, close code 4403).
     """
+
+    graphql_transport_ws_handler_class = TokenCheckingHandler
 
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> None:
         super().__init__(
-            build_schema(max_query_depth=runtime.settings.max_query_depth, metrics=metrics),
+            schema_for(runtime.settings, metrics=metrics),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=tuple(runtime.settings.cors_origins),
@@ -103,7 +110,8 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"],
+                  middleware=[Middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", liveness(runtime), methods=["GET"]),
             Route("/readyz", readiness(runtime, queue), methods=["GET"]),

@@ -78,7 +78,8 @@ class Context:
         self.auth_problem = None if self.token is not None else "invalid"
 
     async def read(self, work: Callable[[StorageTx], T]) -> T:
-        """Run ``work`` in one read-only storage transaction, in a worker thread."""
+        """Run ``work`` in one read-only storage transaction, in a worker thread, stopped in the
+        database after ``read_timeout_seconds`` (:class:`core.ReadTimeout`)."""
         return await anyio.to_thread.run_sync(_reading, self.runtime, work)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
@@ -91,7 +92,7 @@ class Context:
 
 
 def _reading(runtime: Runtime, work: Callable[[StorageTx], T]) -> T:
-    with runtime.storage.read() as tx:
+    with runtime.storage.read(timeout_seconds=runtime.settings.read_timeout_seconds) as tx:
         return work(tx)
 
 

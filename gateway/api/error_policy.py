@@ -29,6 +29,9 @@ log = logging.getLogger("sync_gateway.api")
 SECRET_ARGUMENTS = frozenset({"accessToken"})
 _LITERAL_SECRET = re.compile(r'\baccessToken\s*:\s*(?:"""(.*?)"""|"((?:[^"\\]|\\.)*)")', re.S)
 REFERENCE_ATTR = "_sync_gateway_reference"
+MAX_LOGGED_CHARS = 10_000
+"""An unexpected error's log entry keeps the start and the end of its traceback within this: a
+recursion that escaped would otherwise write hundreds of kilobytes per request."""
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -56,15 +59,18 @@ def secrets_of(execution_context: ExecutionContext | None) -> set[str]:
 
 
 def _collect(value: Any, found: set[str]) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in SECRET_ARGUMENTS and isinstance(item, str):
-                found.add(item)
-            else:
-                _collect(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, found)
+    # a loop, not recursion: variables may nest as deep as the JSON decoder allows (1,024 levels)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if key in SECRET_ARGUMENTS and isinstance(inner, str):
+                    found.add(inner)
+                else:
+                    pending.append(inner)
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -112,8 +118,17 @@ def _log_unexpected(error: GraphQLError, secrets: set[str]) -> str:
     original = error.original_error
     detail = "".join(traceback.format_exception(original)) if original is not None else error.message
     path = ".".join(str(p) for p in error.path or ())
-    log.error("unexpected error, reference %s, at %s:\n%s", reference, path or "-", redact(detail, secrets))
+    log.error("unexpected error, reference %s, at %s:\n%s", reference, path or "-",
+              bounded(redact(detail, secrets)))
     return reference
+
+
+def bounded(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
+    """``text`` itself, or its first and last ``limit // 2`` characters around a note of the cut."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half:,} characters cut ...]\n{text[-half:]}"
 
 
 class MaskUnexpectedErrors(MaskErrors):

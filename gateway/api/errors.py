@@ -8,9 +8,18 @@ documents. Codes::
     FORBIDDEN                  a read token asked for an admin-only field or a mutation
     BAD_USER_INPUT             a malformed or wrong-type id, cursor, page size, filter value
     NOT_FOUND                  core.NotFoundError
+    READ_TIMEOUT               core.ReadTimeout: a read ran past read_timeout_seconds and was stopped
     GRAPHQL_PARSE_FAILED       a document that does not parse (or has too many tokens)
     GRAPHQL_VALIDATION_FAILED  a document the schema rejects (or too deep, too many aliases)
+    MAX_COST_EXCEEDED          the document's requested cost is over max_query_cost (gateway/api/cost.py)
     INTERNAL_SERVER_ERROR      anything unexpected: masked as "Unexpected error. Reference: <id>"
+
+Requests refused before GraphQL runs carry an HTTP status and one of these codes
+(:mod:`gateway.api.requests`, :mod:`gateway.api.body_limit`)::
+
+    BAD_REQUEST                400: a body that is not a JSON object, invalid JSON or UTF-8, nesting
+                               past the decoder's limit, a batch, a wrong content type
+    PAYLOAD_TOO_LARGE          413: a body over max_body_bytes
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from core import (
     GatewayError,
     JobError,
     NotFoundError,
+    ReadTimeout,
     SourceError,
     ValidationError,
 )
@@ -66,10 +76,11 @@ USER_FACING: tuple[type[BaseException], ...] = (
     JobError,
     ConfigurationError,
     SourceError,
+    ReadTimeout,
 )
 """Errors whose message is written for users and never holds a secret (core/errors.py promises
 this for GatewayError). StorageError is not among them: a driver's message can quote SQL
-parameters, so it is masked like any unexpected exception."""
+parameters, so it is masked like any unexpected exception. Its ReadTimeout is: that message is ours."""
 
 
 def code_for(exc: BaseException | None) -> str:
@@ -78,6 +89,8 @@ def code_for(exc: BaseException | None) -> str:
         return exc.code
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"
+    if isinstance(exc, ReadTimeout):
+        return "READ_TIMEOUT"
     if isinstance(exc, ValidationError):
         return "BAD_USER_INPUT"
     if isinstance(exc, GatewayError):

@@ -13,10 +13,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -26,6 +24,8 @@ from core import Settings
 from core.metrics import GatewayMetrics
 
 from . import error_policy
+from .cost import QueryCost
+from .document_limits import limits_rule
 from .execution import execution_context_for
 from .jobs.mutations import JobMutations
 from .jobs.queries import JobQueries
@@ -62,14 +62,22 @@ class GatewaySchema(strawberry.Schema):
         error_policy.process_errors(errors, execution_context)
 
 
-def build_schema(*, max_query_depth: int | None = None, metrics: GatewayMetrics | None = None) -> GatewaySchema:
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int | None = None,
+                 max_query_cost: int | None = None, max_page_size: int | None = None,
+                 metrics: GatewayMetrics | None = None) -> GatewaySchema:
     """The schema with these limits; ``metrics``: count every operation in it (the API's)."""
-    depth = max_query_depth or Settings.model_fields["max_query_depth"].default
-    # The depth and alias limits are validation rules. QueryDepthLimiter and MaxAliasesLimiter
-    # build a new rule class per instance, so as per-request extensions they would make every
-    # ValidationCache lookup miss; their rules are built once here and added per request.
-    limits = [*QueryDepthLimiter(max_depth=depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
+    depth = max_query_depth or _default("max_query_depth")
+    fragments = max_fragment_depth or _default("max_fragment_depth")
+    cost = partial(QueryCost, max_query_cost=max_query_cost or _default("max_query_cost"),
+                   max_page_size=max_page_size or _default("max_page_size"))
+    # The depth and alias limits are one validation rule, built once here and added per request
+    # (a rule class built per request would make every ValidationCache lookup miss). It is ours
+    # (gateway/api/document_limits.py): strawberry's limiters recursed through fragments.
+    limits = [limits_rule(max_depth=depth, max_fragment_depth=fragments, max_aliases=MAX_ALIASES)]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -80,10 +88,18 @@ def build_schema(*, max_query_depth: int | None = None, metrics: GatewayMetrics 
             partial(ParserCache, maxsize=CACHE_SIZE),
             partial(AddValidationRules, limits),
             partial(ValidationCache, maxsize=CACHE_SIZE),
+            cost,
             error_policy.MaskUnexpectedErrors,
             *([operation_metrics(metrics)] if metrics is not None else []),
         ],
     )
+
+
+def schema_for(settings: Settings, *, metrics: GatewayMetrics | None = None) -> GatewaySchema:
+    """The schema with the limits of ``settings`` (and ``metrics`` counting its operations)."""
+    return build_schema(max_query_depth=settings.max_query_depth, max_fragment_depth=settings.max_fragment_depth,
+                        max_query_cost=settings.max_query_cost, max_page_size=settings.max_page_size,
+                        metrics=metrics)
 
 
 schema = build_schema()

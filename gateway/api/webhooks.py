@@ -1,7 +1,8 @@
 """``POST /webhooks/<source>``: verify, dedupe, queue a refresh, answer within Shopify's 5 s.
 
 Answers: 202 queued; 200 duplicate (the delivery id was seen) or nothing to do; 401 forged or
-malformed (nothing stored); 404 unknown source or shop; 503 webhooks not configured. Error
+malformed (nothing stored); 404 unknown source or shop; 413 a body over 2 MB (refused while it
+is read, see :mod:`gateway.api.body_limit`); 503 webhooks not configured. Error
 bodies say why in one line and never echo secrets.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import anyio
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -20,6 +22,8 @@ from core.metrics import GatewayMetrics
 from core.queues import QueueBackend
 from core.runtime import Runtime
 from core.webhooks import shop_for_domain
+
+from .body_limit import BodyLimit
 
 log = logging.getLogger("sync_gateway.webhooks")
 
@@ -39,9 +43,7 @@ def webhook_routes(runtime: Runtime, queue: QueueBackend, metrics: GatewayMetric
         receiver = runtime.webhook_receivers.get(source)
         if receiver is None:
             return counted(source, "unknown_source", _error(404, f"no webhook receiver for source {source!r}"))
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return counted(source, "too_large", _error(413, "webhook body too large"))
+        body = await request.body()  # at most MAX_BODY_BYTES: BodyLimit refused anything larger
         try:
             event = validation.webhook_event(receiver.verify(headers=request.headers, body=body,
                                                              settings=runtime.settings))
@@ -53,7 +55,22 @@ def webhook_routes(runtime: Runtime, queue: QueueBackend, metrics: GatewayMetric
         outcome, response = await anyio.to_thread.run_sync(_accept, runtime, queue, event)
         return counted(source, outcome, response)
 
-    return [Route("/webhooks/{source}", receive, methods=["POST"])]
+    def refuse_too_large(max_bytes: int):  # type: ignore[no-untyped-def]
+        response = _too_large(max_bytes)
+
+        async def counted_refusal(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            counted(scope.get("path_params", {}).get("source", ""), "too_large", response)
+            await response(scope, receive, send)
+
+        return counted_refusal
+
+    limit = Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, refusal=refuse_too_large)
+    return [Route("/webhooks/{source}", receive, methods=["POST"], middleware=[limit])]
+
+
+def _too_large(max_bytes: int) -> JSONResponse:
+    return JSONResponse({"error": f"webhook body larger than {max_bytes:,} bytes"}, status_code=413,
+                        headers={"Connection": "close"})
 
 
 def _accept(runtime: Runtime, queue: QueueBackend, event) -> tuple[str, JSONResponse]:  # type: ignore[no-untyped-def]

@@ -98,7 +98,7 @@ async def test_wrong_tokens_are_unauthenticated(api: Api, header: str, words: st
 async def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
     response = await api.client.post("/graphql", json={"query": "{ shops { id } }"},
                                       headers={"Authorization": f"bearer {api.tokens[READ]}"})
-    assert response.json() == {"data": {"shops": []}}
+    assert response.json() == {"data": {"shops": []}, "extensions": {"cost": {"requestedQueryCost": 1, "maximumAvailable": 1000}}}
 
 
 async def test_read_tokens_query(api: Api) -> None:
@@ -136,12 +136,13 @@ async def test_read_tokens_cannot_mutate_and_nothing_changes(api: Api, mutation:
 
 async def test_introspection_is_public_but_data_is_not(api: Api) -> None:
     body = await api.gql("{ __schema { queryType { name } } __typename }", token=NO_TOKEN)
-    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}, "__typename": "Query"}}
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}, "__typename": "Query"},
+                    "extensions": {"cost": {"requestedQueryCost": 0, "maximumAvailable": 1000}}}
 
 
 async def test_queries_over_get_and_no_mutations_over_get(api: Api) -> None:
     body = await api.gql("{ shops { id } }", token=READ, method="GET")
-    assert body == {"data": {"shops": []}}
+    assert body == {"data": {"shops": []}, "extensions": {"cost": {"requestedQueryCost": 1, "maximumAvailable": 1000}}}
     response = await api.client.get("/graphql", params={"query": 'mutation { pauseJob(jobId: "x") { job { id } } }'},
                                      headers={"Authorization": f"Bearer {api.tokens[ADMIN]}"})
     assert response.status_code in (400, 405)

@@ -54,7 +54,8 @@ async def test_page_size_follows_the_settings(tmp_path: Path, database_url: str)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as client:
         headers = {"Authorization": f"Bearer {token}"}
         ok = await client.post("/graphql", json={"query": "{ orders(first: 20) { totalCount } }"}, headers=headers)
-        assert ok.json() == {"data": {"orders": {"totalCount": 0}}}
+        assert ok.json() == {"data": {"orders": {"totalCount": 0}},
+                             "extensions": {"cost": {"requestedQueryCost": 2, "maximumAvailable": 1000}}}
         refused = await client.post("/graphql", json={"query": "{ orders(first: 21) { totalCount } }"}, headers=headers)
         assert "at most 20" in refused.json()["errors"][0]["message"]
         default = await client.post("/graphql", json={"query": "{ orders { totalCount } }"}, headers=headers)

@@ -184,11 +184,13 @@ async def test_webhook_deliveries_are_counted_by_outcome(gateway: Gateway) -> No
     assert (await gateway.http.post("/webhooks/shopify", **forged)).status_code == 401
     assert (await gateway.http.post("/webhooks/shopify", **forged)).status_code == 401
     assert (await gateway.http.post("/webhooks/nowhere", content=b"{}")).status_code == 404
+    assert (await gateway.http.post("/webhooks/shopify", content=b"x" * (3 * 1024 * 1024))).status_code == 413
 
     samples = await gateway.scrape()
     assert value(samples, "sync_gateway_webhook_deliveries_total", source="shopify", outcome="queued") == 1
     assert value(samples, "sync_gateway_webhook_deliveries_total", source="shopify", outcome="duplicate") == 1
     assert value(samples, "sync_gateway_webhook_deliveries_total", source="shopify", outcome="rejected") == 2
+    assert value(samples, "sync_gateway_webhook_deliveries_total", source="shopify", outcome="too_large") == 1
     # an unknown source is one label value, not one per path an attacker tries
     assert value(samples, "sync_gateway_webhook_deliveries_total", source="unknown", outcome="unknown_source") == 1
 

@@ -42,8 +42,9 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from core import ConfigurationError, GatewayError, StorageError, TokenCipher
+from core import ConfigurationError, GatewayError, ReadTimeout, StorageError, TokenCipher
 
+from .read_timeout import time_limit, timed_out
 from .tx import SqlAlchemyTx
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -115,10 +116,15 @@ class SqlAlchemyStorage:
             raise StorageError(f"the database refused the operation: {_describe(exc)}") from exc
 
     @contextmanager
-    def read(self) -> Iterator[SqlAlchemyTx]:
-        """A unit of work that only reads: one snapshot, no write lock; writes are refused."""
+    def read(self, *, timeout_seconds: float | None = None) -> Iterator[SqlAlchemyTx]:
+        """A unit of work that only reads: one snapshot, no write lock; writes are refused.
+
+        With ``timeout_seconds`` the database stops it (see :mod:`.read_timeout`): on PostgreSQL
+        each statement after that long, on SQLite any statement once the read is that old.
+        """
         try:
-            with self.read_engine.connect() as connection, connection.begin():
+            with self.read_engine.connect() as connection, connection.begin(), \
+                    time_limit(connection, timeout_seconds):
                 tx = SqlAlchemyTx(connection=connection, cipher=self.cipher)
                 try:
                     yield tx
@@ -127,6 +133,9 @@ class SqlAlchemyStorage:
         except GatewayError:
             raise
         except SQLAlchemyError as exc:
+            if timeout_seconds is not None and timed_out(exc):
+                raise ReadTimeout(f"the read took longer than {timeout_seconds:g} s and was stopped: "
+                                  "ask for fewer rows or a narrower filter") from exc
             raise StorageError(f"the database refused the operation: {_describe(exc)}") from exc
 
     def upgrade(self) -> None:

@@ -1,0 +1,54 @@
+"""Reads with a time limit that the database itself enforces.
+
+* PostgreSQL: ``SET LOCAL statement_timeout`` at the start of the read's transaction, so every
+  statement in it is cancelled by the server once it has run that long (SQLSTATE 57014), whether
+  or not anyone still waits for it; ``LOCAL`` ends with the transaction, so a pooled connection
+  goes back to the pool without it.
+* SQLite: a progress handler (``sqlite3.Connection.set_progress_handler``), called every
+  :data:`PROGRESS_STEPS` virtual-machine instructions, interrupts the statement running once the
+  read is older than the limit ("interrupted"); it is removed when the read ends.
+
+:func:`timed_out` tells such a refusal from any other error of the driver.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+PROGRESS_STEPS = 10_000
+"""SQLite instructions between two looks at the clock (about a tenth of a millisecond)."""
+
+QUERY_CANCELED = "57014"
+
+
+@contextmanager
+def time_limit(connection: Connection, seconds: float | None) -> Iterator[None]:
+    """Within the block, the statements of ``connection``'s open transaction stop after ``seconds``."""
+    if seconds is None:
+        yield
+        return
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        yield
+        return
+    raw: Any = connection.connection.driver_connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, PROGRESS_STEPS)
+
+
+def timed_out(exc: SQLAlchemyError) -> bool:
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) == QUERY_CANCELED:
+        return True
+    return isinstance(original, sqlite3.OperationalError) and str(original) == "interrupted"
