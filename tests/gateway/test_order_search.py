@@ -51,10 +51,10 @@ async def test_the_longest_allowed_term_is_answered(api: Api, shops: None) -> No
 
 @pytest.mark.parametrize(("term", "words"), [
     ("x" * (Limits.SEARCH + 1), f"at most {Limits.SEARCH}"),
-    ("x" * 1024 * 1024, f"at most {Limits.SEARCH}"),
+    ("x" * 100 * 1024, f"at most {Limits.SEARCH}"),  # within the body limit: 1 MB is a 413
     ("#ALPHA\x00", "control characters"),
     ("#ALPHA\x1b[2J", "control characters"),
-], ids=["101 characters", "1 MB", "NUL", "escape"])
+], ids=["101 characters", "100 KB", "NUL", "escape"])
 async def test_a_term_too_long_or_with_control_characters_is_a_bad_user_input(api: Api, shops: None, term: str,
                                                                                words: str) -> None:
     started = time.monotonic()
