@@ -56,8 +56,9 @@ def test_set_keys_are_the_defaults_and_only_unset_or_secret_ones_are_commented_o
 
 
 def test_loading_the_sample_gives_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = _defaults()
     monkeypatch.setenv("SYNC_GATEWAY_CONFIG", str(SAMPLE))
-    assert Settings().model_dump() == _defaults().model_dump()
+    assert Settings().model_dump() == defaults.model_dump()
 
 
 def test_the_commented_out_examples_are_valid_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
