@@ -1,0 +1,108 @@
+"""The systemd units in docs/deploy/systemd/ are valid for systemd, start real sync-gateway
+commands, and stop a worker the way RQ's warm shutdown needs."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+
+from ..services import unavailable
+
+UNITS = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "systemd"
+INSTALLED = "/opt/sync-gateway/venv/bin/sync-gateway"
+NAMES = ("sync-gateway-api.service", "sync-gateway-worker@.service", "sync-gateway-scheduler.service")
+# a template is verified as one of its instances, named as the unit's comment says
+VERIFIED_AS = {"sync-gateway-worker@.service": "sync-gateway-worker@01.service"}
+
+
+def _here() -> str:
+    """This environment's sync-gateway executable, next to the interpreter running the tests."""
+    return str(Path(sys.executable).with_name("sync-gateway"))
+
+
+def _service(name: str) -> dict[str, list[str]]:
+    """The ``[Service]`` section of a unit: each key with its values, in order."""
+    section: dict[str, list[str]] = {}
+    current = None
+    for raw in (UNITS / name).read_text().splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            current = line
+        elif current == "[Service]" and line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            section.setdefault(key, []).append(value)
+    return section
+
+
+def _command(name: str, instance: str = "01", host: str = "host") -> list[str]:
+    """The unit's ExecStart as argv, with the specifiers it uses expanded."""
+    (line,) = _service(name)["ExecStart"]
+    return shlex.split(line.replace("%i", instance).replace("%H", host))
+
+
+def test_the_kit_has_the_three_units() -> None:
+    assert sorted(path.name for path in UNITS.glob("*.service")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_systemd_verifies_the_unit(name: str, tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        unavailable("systemd-analyze", "install systemd")
+    # verify insists that ExecStart's binary exists: point it at this environment's copy
+    copy = tmp_path / VERIFIED_AS.get(name, name)
+    text = (UNITS / name).read_text()
+    assert INSTALLED in text
+    copy.write_text(text.replace(INSTALLED, _here()))
+    done = subprocess.run([str(analyze), "verify", str(copy)], capture_output=True, text=True, timeout=60)
+    # a misspelt key or a bad value is only a warning (exit status 0): any output is a failure
+    assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_execstart_is_a_real_sync_gateway_command(name: str) -> None:
+    argv = _command(name)
+    assert argv[0] == INSTALLED
+    done = subprocess.run([_here(), *argv[1:], "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_unit_runs_hardened_as_its_own_user_with_the_shared_environment(name: str) -> None:
+    service = _service(name)
+    assert service["User"] == ["sync-gateway"]
+    assert service["EnvironmentFile"] == ["/etc/sync-gateway/env"]
+    assert service["Restart"] == ["on-failure"]
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+                       "ReadWritePaths": "/var/lib/sync-gateway"}.items():
+        assert service[key] == [value], key
+    assert "SYNC_GATEWAY_DATA_DIR=/var/lib/sync-gateway" in service["Environment"]
+
+
+def test_a_stopped_worker_lets_its_run_finish() -> None:
+    """SIGTERM to the worker alone (RQ's warm shutdown); its work-horse would die on one. The
+    stop waits longer than a run may last before SIGKILL."""
+    service = _service("sync-gateway-worker@.service")
+    assert service["KillSignal"] == ["SIGTERM"]
+    assert service["KillMode"] == ["mixed"]
+    (timeout,) = service["TimeoutStopSec"]
+    assert int(timeout.removesuffix("s")) > Settings.model_fields["job_timeout_seconds"].default
+
+
+def test_each_worker_instance_and_the_scheduler_serve_metrics_on_ports_of_their_own() -> None:
+    worker = _service("sync-gateway-worker@.service")["Environment"]
+    scheduler = _service("sync-gateway-scheduler.service")["Environment"]
+    (template,) = [value for value in worker if value.startswith("SYNC_GATEWAY_METRICS_PORT=")]
+    ports = {instance: Settings(metrics_port=template.partition("=")[2].replace("%i", instance)).metrics_port
+             for instance in ("01", "02", "99")}
+    assert ports == {"01": 9101, "02": 9102, "99": 9199}
+    assert "SYNC_GATEWAY_METRICS_PORT=9200" in scheduler
+    assert "--name" in _command("sync-gateway-worker@.service")  # RQ names must differ across hosts
+    assert _command("sync-gateway-worker@.service", "01", "a") != _command("sync-gateway-worker@.service", "01", "b")
