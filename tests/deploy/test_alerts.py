@@ -15,6 +15,7 @@ from ..services import unavailable
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "docs" / "alerts.yml"
 CASES = Path(__file__).with_name("alerts_test.yml")
+SCRAPE = ROOT / "docs" / "deploy" / "prometheus.yml"
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,17 @@ def test_every_alert_has_a_severity_and_says_what_to_do() -> None:
             assert rule["labels"]["severity"] in {"critical", "warning"}, rule["alert"]
             assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
             assert "for" in rule, rule["alert"]
+
+
+def test_the_sample_prometheus_config_loads_the_rules_and_scrapes_each_kind_of_process(
+        promtool: str, tmp_path: Path) -> None:
+    # installed as docs/deploy.md says: both files side by side in /etc/prometheus
+    (tmp_path / "prometheus.yml").write_text(SCRAPE.read_text())
+    (tmp_path / "sync-gateway-alerts.yml").write_text(RULES.read_text())
+    done = _promtool(promtool, "check", "config", str(tmp_path / "prometheus.yml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rules = sum(len(group["rules"]) for group in yaml.safe_load(RULES.read_text())["groups"])
+    assert f"SUCCESS: {rules} rules found" in done.stdout
+    jobs = [job["job_name"] for job in yaml.safe_load(SCRAPE.read_text())["scrape_configs"]]
+    # SyncGatewayTargetDown watches up{job=~"sync-gateway.*"}
+    assert jobs == ["sync-gateway-api", "sync-gateway-worker", "sync-gateway-scheduler"]
