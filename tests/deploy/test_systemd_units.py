@@ -3,7 +3,6 @@ commands, and stop a worker the way RQ's warm shutdown needs."""
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 import sys
@@ -14,10 +13,9 @@ import pytest
 from core.settings import Settings
 
 from ..services import unavailable
+from .units import INSTALLED, NAMES, UNITS, command
+from .units import service as unit_service
 
-UNITS = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "systemd"
-INSTALLED = "/opt/sync-gateway/venv/bin/sync-gateway"
-NAMES = ("sync-gateway-api.service", "sync-gateway-worker@.service", "sync-gateway-scheduler.service")
 # a template is verified as one of its instances, named as the unit's comment says
 VERIFIED_AS = {"sync-gateway-worker@.service": "sync-gateway-worker@01.service"}
 
@@ -25,26 +23,6 @@ VERIFIED_AS = {"sync-gateway-worker@.service": "sync-gateway-worker@01.service"}
 def _here() -> str:
     """This environment's sync-gateway executable, next to the interpreter running the tests."""
     return str(Path(sys.executable).with_name("sync-gateway"))
-
-
-def _service(name: str) -> dict[str, list[str]]:
-    """The ``[Service]`` section of a unit: each key with its values, in order."""
-    section: dict[str, list[str]] = {}
-    current = None
-    for raw in (UNITS / name).read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("["):
-            current = line
-        elif current == "[Service]" and line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            section.setdefault(key, []).append(value)
-    return section
-
-
-def _command(name: str, instance: str = "01", host: str = "host") -> list[str]:
-    """The unit's ExecStart as argv, with the specifiers it uses expanded."""
-    (line,) = _service(name)["ExecStart"]
-    return shlex.split(line.replace("%i", instance).replace("%H", host))
 
 
 def test_the_kit_has_the_three_units() -> None:
@@ -67,8 +45,8 @@ def test_systemd_verifies_the_unit(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_execstart_is_a_real_sync_gateway_command(name: str) -> None:
-    argv = _command(name)
+def test_execstart_is_a_real_sync_gatewaycommand(name: str) -> None:
+    argv = command(name)
     assert argv[0] == INSTALLED
     done = subprocess.run([_here(), *argv[1:], "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -76,7 +54,7 @@ def test_execstart_is_a_real_sync_gateway_command(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_unit_runs_hardened_as_its_own_user_with_the_shared_environment(name: str) -> None:
-    service = _service(name)
+    service = unit_service(name)
     assert service["User"] == ["sync-gateway"]
     assert service["EnvironmentFile"] == ["/etc/sync-gateway/env"]
     assert service["Restart"] == ["on-failure"]
@@ -89,7 +67,7 @@ def test_each_unit_runs_hardened_as_its_own_user_with_the_shared_environment(nam
 def test_a_stopped_worker_lets_its_run_finish() -> None:
     """SIGTERM to the worker alone (RQ's warm shutdown); its work-horse would die on one. The
     stop waits longer than a run may last before SIGKILL."""
-    service = _service("sync-gateway-worker@.service")
+    service = unit_service("sync-gateway-worker@.service")
     assert service["KillSignal"] == ["SIGTERM"]
     assert service["KillMode"] == ["mixed"]
     (timeout,) = service["TimeoutStopSec"]
@@ -97,12 +75,12 @@ def test_a_stopped_worker_lets_its_run_finish() -> None:
 
 
 def test_each_worker_instance_and_the_scheduler_serve_metrics_on_ports_of_their_own() -> None:
-    worker = _service("sync-gateway-worker@.service")["Environment"]
-    scheduler = _service("sync-gateway-scheduler.service")["Environment"]
+    worker = unit_service("sync-gateway-worker@.service")["Environment"]
+    scheduler = unit_service("sync-gateway-scheduler.service")["Environment"]
     (template,) = [value for value in worker if value.startswith("SYNC_GATEWAY_METRICS_PORT=")]
     ports = {instance: Settings(metrics_port=template.partition("=")[2].replace("%i", instance)).metrics_port
              for instance in ("01", "02", "99")}
     assert ports == {"01": 9101, "02": 9102, "99": 9199}
     assert "SYNC_GATEWAY_METRICS_PORT=9200" in scheduler
-    assert "--name" in _command("sync-gateway-worker@.service")  # RQ names must differ across hosts
-    assert _command("sync-gateway-worker@.service", "01", "a") != _command("sync-gateway-worker@.service", "01", "b")
+    assert "--name" in command("sync-gateway-worker@.service")  # RQ names must differ across hosts
+    assert command("sync-gateway-worker@.service", "01", "a") != command("sync-gateway-worker@.service", "01", "b")
