@@ -25,27 +25,48 @@ def _here() -> str:
     return str(Path(sys.executable).with_name("sync-gateway"))
 
 
+def _analyze() -> str:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        unavailable("systemd-analyze", "install systemd")
+    assert analyze is not None
+    return analyze
+
+
+def _verifiable_copy(name: str, tmp_path: Path) -> Path:
+    """The unit with ExecStart pointed at this environment's executable (verify insists that
+    the binary exists), a template as one of its instances."""
+    copy = tmp_path / VERIFIED_AS.get(name, name)
+    text = (UNITS / name).read_text()
+    assert INSTALLED in text
+    copy.write_text(text.replace(INSTALLED, _here()))
+    return copy
+
+
 def test_the_kit_has_the_three_units() -> None:
     assert sorted(path.name for path in UNITS.glob("*.service")) == sorted(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_systemd_verifies_the_unit(name: str, tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        unavailable("systemd-analyze", "install systemd")
-    # verify insists that ExecStart's binary exists: point it at this environment's copy
-    copy = tmp_path / VERIFIED_AS.get(name, name)
-    text = (UNITS / name).read_text()
-    assert INSTALLED in text
-    copy.write_text(text.replace(INSTALLED, _here()))
-    done = subprocess.run([str(analyze), "verify", str(copy)], capture_output=True, text=True, timeout=60)
+    copy = _verifiable_copy(name, tmp_path)
+    done = subprocess.run([_analyze(), "verify", str(copy)], capture_output=True, text=True, timeout=60)
     # a misspelt key or a bad value is only a warning (exit status 0): any output is a failure
     assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_execstart_is_a_real_sync_gatewaycommand(name: str) -> None:
+def test_systemd_rates_each_unit_well_hardened(name: str, tmp_path: Path) -> None:
+    """``systemd-analyze security`` scores exposure from 0 (locked down) to 10; the units
+    stay at 2 or below (a unit with no hardening scores 9.6)."""
+    copy = _verifiable_copy(name, tmp_path)
+    done = subprocess.run([_analyze(), "security", "--offline=true", "--threshold=20", str(copy)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout.strip().splitlines()[-1:]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_execstart_is_a_real_sync_gateway_command(name: str) -> None:
     argv = command(name)
     assert argv[0] == INSTALLED
     done = subprocess.run([_here(), *argv[1:], "--help"], capture_output=True, text=True, timeout=60)
