@@ -56,13 +56,13 @@ def role() -> Iterator[Role]:
     admin = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(admin, autocommit=True) as conn:
         for statement in _statements(made):
-            conn.execute(statement)  # type: ignore[arg-type]  # the file's own SQL
+            conn.execute(statement)  # the file's own SQL
     try:
         yield made
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{made.database}" WITH (FORCE)')  # type: ignore[arg-type]
-            conn.execute(f'DROP ROLE IF EXISTS "{made.name}"')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{made.database}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{made.name}"')
 
 
 @pytest.fixture

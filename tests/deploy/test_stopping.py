@@ -130,7 +130,12 @@ def test_sigterm_to_every_process_of_the_worker_fails_its_run(runtime: Runtime, 
         os.kill(pid, signal.SIGTERM)
 
     _stopped(worker, timeout=120)
-    final = _wait_for(lambda: (run := current()).status is not JobRunStatus.RUNNING and run)
+
+    def ended() -> JobRun | None:
+        run = current()
+        return run if run.status is not JobRunStatus.RUNNING else None
+
+    final = _wait_for(ended)
     assert final.status is JobRunStatus.FAILED
     assert final.error is not None and "signal 15" in final.error
 

@@ -95,12 +95,16 @@ def test_a_stopped_worker_lets_its_run_finish() -> None:
     assert int(timeout.removesuffix("s")) > Settings.model_fields["job_timeout_seconds"].default
 
 
-def test_each_worker_instance_and_the_scheduler_serve_metrics_on_ports_of_their_own() -> None:
+def test_each_worker_instance_and_the_scheduler_serve_metrics_on_ports_of_their_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     worker = unit_service("sync-gateway-worker@.service")["Environment"]
     scheduler = unit_service("sync-gateway-scheduler.service")["Environment"]
     (template,) = [value for value in worker if value.startswith("SYNC_GATEWAY_METRICS_PORT=")]
-    ports = {instance: Settings(metrics_port=template.partition("=")[2].replace("%i", instance)).metrics_port
-             for instance in ("01", "02", "99")}
+    ports = {}
+    for instance in ("01", "02", "99"):
+        name, _, value = template.replace("%i", instance).partition("=")
+        monkeypatch.setenv(name, value)
+        ports[instance] = Settings().metrics_port
     assert ports == {"01": 9101, "02": 9102, "99": 9199}
     assert "SYNC_GATEWAY_METRICS_PORT=9200" in scheduler
     assert "--name" in command("sync-gateway-worker@.service")  # RQ names must differ across hosts
