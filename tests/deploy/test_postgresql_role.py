@@ -20,6 +20,8 @@ from plugins.shopify.simulator import ShopSimulator
 from ..servers import seeded_shop, serving
 from ..services import POSTGRES_URL, postgres_available, unavailable
 
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
 SQL = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "postgresql.sql"
 TOKEN = "shpat_deploy_role_secret"
 
