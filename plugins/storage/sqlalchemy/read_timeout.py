@@ -1,9 +1,10 @@
 """Reads with a time limit that the database itself enforces.
 
-* PostgreSQL: ``SET LOCAL statement_timeout`` at the start of the read's transaction, so every
-  statement in it is cancelled by the server once it has run that long (SQLSTATE 57014), whether
-  or not anyone still waits for it; ``LOCAL`` ends with the transaction, so a pooled connection
-  goes back to the pool without it.
+* PostgreSQL: ``statement_timeout``, so every statement of the read is cancelled by the server
+  once it has run that long (SQLSTATE 57014), whether or not anyone still waits for it. It is
+  set on the session and remembered in the pooled connection's ``info``, and sent again only
+  when a read wants another value (a read without a limit sets 0): the API's reads, which all
+  want the same, cost no extra statement (``SET LOCAL`` cost one per request).
 * SQLite: a progress handler (``sqlite3.Connection.set_progress_handler``), called every
   :data:`PROGRESS_STEPS` virtual-machine instructions, interrupts the statement running once the
   read is older than the limit ("interrupted"); it is removed when the read ends.
@@ -26,16 +27,25 @@ PROGRESS_STEPS = 10_000
 """SQLite instructions between two looks at the clock (about a tenth of a millisecond)."""
 
 QUERY_CANCELED = "57014"
+SESSION_TIMEOUT = "sync_gateway_statement_timeout"
+"""Key in a connection's ``info``: the statement_timeout its session has (None: unknown)."""
 
 
 @contextmanager
 def time_limit(connection: Connection, seconds: float | None) -> Iterator[None]:
     """Within the block, the statements of ``connection``'s open transaction stop after ``seconds``."""
-    if seconds is None:
-        yield
-        return
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        wanted = 0 if seconds is None else max(1, round(seconds * 1000))
+        if connection.info.get(SESSION_TIMEOUT, 0) != wanted:
+            connection.exec_driver_sql(f"SET statement_timeout = {wanted}")
+            connection.info[SESSION_TIMEOUT] = wanted
+        try:
+            yield
+        except BaseException:
+            connection.info[SESSION_TIMEOUT] = None  # a rollback may have undone the SET: set it next time
+            raise
+        return
+    if seconds is None:
         yield
         return
     raw: Any = connection.connection.driver_connection
