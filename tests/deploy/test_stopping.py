@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -35,7 +36,9 @@ T = TypeVar("T")
 
 
 def _env(database_url: str, redis_url: str, queue_name: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") or k.startswith("SYNC_GATEWAY_TEST")}
+    # the test settings stay out, but not the key the shop's token was encrypted with (tests/conftest.py)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")
+           or k.startswith("SYNC_GATEWAY_TEST") or k == "SYNC_GATEWAY_SECRET_KEY"}
     env.pop("REDIS_URL", None)
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "REDIS_URL": redis_url, "SYNC_GATEWAY_QUEUE_NAME": queue_name,
                 "SYNC_GATEWAY_LOG_LEVEL": "WARNING", "SYNC_GATEWAY_WINDOW_SETTLE_SECONDS": "60", **extra})
@@ -44,7 +47,9 @@ def _env(database_url: str, redis_url: str, queue_name: str, **extra: str) -> di
 
 def _start(unit: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     """The unit's own command line, run with this environment's interpreter."""
-    return subprocess.Popen([sys.executable, "-m", "gateway", *command(unit)[1:]], env=env, cwd=cwd,
+    # %H made unique: RQ refuses a worker whose name a killed one left registered in a shared Redis
+    host = f"test-{uuid.uuid4().hex[:8]}"
+    return subprocess.Popen([sys.executable, "-m", "gateway", *command(unit, host=host)[1:]], env=env, cwd=cwd,
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
