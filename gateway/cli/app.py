@@ -31,6 +31,8 @@ app.command()(run.backfill)
 app.command()(plugins.plugins)
 
 DISTRIBUTION = "sync-gateway"
+PROG = "sync-gateway"
+"""The name in usage lines and completion scripts, also under `python -m gateway`."""
 
 
 def version() -> str:
@@ -70,7 +72,7 @@ def main() -> None:
         sys.argv = [arg for arg in sys.argv if arg != "--debug"]
     debug = debug or context.env_log_level() == "DEBUG"
     try:
-        app()  # usage errors exit 2 inside (click's standalone mode); the rest reaches us
+        app(prog_name=PROG)  # usage errors exit 2 inside (click's standalone mode); the rest reaches us
     except Exception as exc:
         failure = describe(exc)
         if debug:

@@ -30,12 +30,17 @@ def create(
 
 
 @app.command("list")
-def list_tokens() -> None:
+def list_tokens(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False) -> None:
     """List API tokens (never their values)."""
+    from .output import print_list, token_record
+
     runtime = context.runtime()
     with runtime.storage.transaction() as tx:
         tokens = tx.list_api_tokens()
     runtime.close()
+    if as_json:
+        print_list(token_record(t) for t in tokens)
+        return
     for t in tokens:
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
         console.print(f"{t.id}\t{t.role.value}\t{t.name}\t{state}")
