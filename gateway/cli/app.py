@@ -27,6 +27,7 @@ app.command()(servers.demo)
 app.command()(servers.serve)
 app.command()(servers.worker)
 app.command()(servers.scheduler)
+app.command()(servers.simulator)
 app.command()(run.backfill)
 app.command()(plugins.plugins)
 

@@ -47,7 +47,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     base = Settings()
     # The API's port is bound before anything a user would act on is printed: a busy port is
     # one clear error here, not tokens and a curl line for a server that never started.
-    api_socket = None if once else _bind(base.host, port)
+    api_socket = None if once else listen_on(base.host, port)
     db_path = (base.data_dir / "demo.db").absolute()  # the lines printed for another terminal need no cwd
     _reset(db_path)
     # A demo shows new cancellations within a minute; production keeps HotWax's 5-minute settle.
@@ -200,7 +200,7 @@ def _serve_in_thread(app: object, name: str) -> tuple[uvicorn.Server, int]:
     return server, port
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def listen_on(host: str, port: int) -> socket.socket:
     """Listen on ``host:port`` (0: a free port) now, or fail with one line saying what to do."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,4 +1,4 @@
-"""The long-running commands: ``demo``, ``serve``, ``worker`` and ``scheduler``."""
+"""The long-running commands: ``demo``, ``serve``, ``worker``, ``scheduler`` and ``simulator``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 
 from . import context
 from .context import console, err
+from .simulator import Plan as SimulatedPlan
 
 
 def demo(
@@ -125,3 +126,20 @@ def scheduler() -> None:
         pass
     finally:
         runtime.close()
+
+
+def simulator(
+    orders: Annotated[int, typer.Option(min=0, max=1_000_000, help="Orders in the simulated shop.")] = 500,
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8900,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Random seed of the orders' histories (same seed, same shop).")] = 7,
+    plan: Annotated[SimulatedPlan, typer.Option(help="Shopify plan: its API budget and restore rate.")] = SimulatedPlan.STANDARD,
+    domain: Annotated[str, typer.Option(help="The shop's myshopify domain.")] = "sim-shop.myshopify.com",
+    token: Annotated[Optional[str], typer.Option(help="The access token it accepts (default: a new random one).")] = None,
+) -> None:
+    """Serve the bundled Shopify simulator, seeded with orders and cancellations, until Ctrl-C:
+    try the gateway end to end without a real shop."""
+    from .simulator import serve_simulator
+
+    serve_simulator(host=host, port=port, orders=orders, seed=seed, plan=plan, domain=domain, token=token,
+                    console=console)
