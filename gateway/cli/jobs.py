@@ -36,7 +36,7 @@ FOREGROUND = "foreground"
 """The queue id recorded for a run this process executes itself."""
 
 JobIdArg = Annotated[Optional[int], typer.Argument(help="The job's id (see `sync-gateway jobs list`); or --shop.",
-                                                   show_default=False)]
+                                                   metavar="JOB_ID", show_default=False)]
 ShopOpt = Annotated[Optional[str], typer.Option(help="The shop's name, instead of a job id.")]
 KindOpt = Annotated[str, typer.Option(help="The job's kind, with --shop.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
@@ -165,7 +165,7 @@ def run_now(
     job_id: JobIdArg = None,
     window_from: Annotated[Optional[datetime], typer.Option("--from", help=f"Window start ({TIME_HELP}).")] = None,
     window_thru: Annotated[Optional[datetime], typer.Option("--thru", help=f"Window end ({TIME_HELP}).")] = None,
-    wait: Annotated[bool, typer.Option(help="With Redis: wait until a worker has finished the run.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With Redis: wait until a worker has finished the run.")] = False,
     shop: ShopOpt = None,
     kind: KindOpt = DEFAULT_KIND,
 ) -> None:
@@ -193,7 +193,7 @@ def backfill(
     job_id: JobIdArg = None,
     until: Annotated[Optional[datetime], typer.Option(help=f"Window end ({TIME_HELP}; default: now minus the "
                                                            "settle buffer).")] = None,
-    wait: Annotated[bool, typer.Option(help="With Redis: wait until a worker has finished the run.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With Redis: wait until a worker has finished the run.")] = False,
     shop: ShopOpt = None,
     kind: KindOpt = DEFAULT_KIND,
 ) -> None:
