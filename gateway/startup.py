@@ -8,7 +8,7 @@ side: docs/benchmarks.md). So :func:`main` pauses the collector before anything 
 :func:`settle_heap` (called once the process is assembled: after the runtime is built) freezes
 what start-up made, so later collections skip it, and turns the collector back on.
 
-Only the executable does this; importing :mod:`gateway.cli.commands` (tests, embedding) changes nothing.
+Only the executable does this; importing :mod:`gateway.cli.app` (tests, embedding) changes nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main() -> None:
     if gc.isenabled():
         gc.disable()
         _paused = True
-    from .cli.commands import main as cli_main
+    from .cli.app import main as cli_main
 
     try:
         cli_main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import socket
 import threading
 import time
@@ -46,16 +47,17 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
     base = Settings()
     # The API's port is bound before anything a user would act on is printed: a busy port is
     # one clear error here, not tokens and a curl line for a server that never started.
-    api_socket = None if once else _bind(base.host, port)
-    db_path = base.data_dir / "demo.db"
+    api_socket = None if once else listen_on(base.host, port)
+    db_path = (base.data_dir / "demo.db").absolute()  # the lines printed for another terminal need no cwd
     _reset(db_path)
     # A demo shows new cancellations within a minute; production keeps HotWax's 5-minute settle.
     overrides = {"database_url": f"sqlite:///{db_path.as_posix()}", "min_interval_seconds": 10}
     if "window_settle_seconds" not in base.model_fields_set:
         overrides["window_settle_seconds"] = 2
     key_source = "SYNC_GATEWAY_SECRET_KEY"
+    key_path: Path | None = None
     if base.secret_key is None:
-        key_path = base.data_dir / KEY_FILE
+        key_path = (base.data_dir / KEY_FILE).absolute()
         overrides["secret_key"] = SecretStr(_local_key(key_path))
         key_source = f"{key_path} (mode 0600, made by the demo; production sets SYNC_GATEWAY_SECRET_KEY)"
     settings = base.model_copy(update=overrides)
@@ -86,8 +88,11 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
                       f"(Standard plan, {n_orders:,} orders)")
         console.print(f"  storage         {settings.database}")
         console.print(f"  queue           {_describe_queue(queue, settings)}", highlight=False)
+        console.print(f"  shop token      {sim.access_token}  (the simulated shop's Admin API token)", highlight=False)
         console.print(f"  token key       the shop's token is stored encrypted with the key in {key_source}",
                       highlight=False)
+        for line in cli_environment(db_path, key_path):
+            console.print(line, highlight=False, markup=False)
 
         started = time.monotonic()
         run = run_job_now(runtime, queue.enqueue_run, job.id)
@@ -136,6 +141,19 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
         sim_server.should_exit = True
 
 
+def cli_environment(db_path: Path, key_path: Path | None) -> list[str]:
+    """What to paste into another terminal so ``sync-gateway jobs list`` (and every command) reads
+    the demo's database; the key is read from its file there, never printed."""
+    lines = ["  use the CLI     in another terminal, paste:",
+             f"    export SYNC_GATEWAY_DATABASE_URL={shlex.quote(f'sqlite:///{db_path.as_posix()}')}"]
+    if key_path is not None:
+        lines.append(f'    export SYNC_GATEWAY_SECRET_KEY="$(cat {shlex.quote(key_path.as_posix())})"')
+    else:
+        lines.append("    # and export the same SYNC_GATEWAY_SECRET_KEY this demo was started with")
+    lines.append("    sync-gateway jobs list")
+    return lines
+
+
 def _reset(db_path: Path) -> None:
     """Each demo starts from an empty store, because its simulated shop is new too."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +200,7 @@ def _serve_in_thread(app: object, name: str) -> tuple[uvicorn.Server, int]:
     return server, port
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def listen_on(host: str, port: int) -> socket.socket:
     """Listen on ``host:port`` (0: a free port) now, or fail with one line saying what to do."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

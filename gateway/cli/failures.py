@@ -61,7 +61,7 @@ def describe(exc: BaseException) -> Failure:
     if isinstance(exc, UnknownPlugin):
         return Failure(ExitCode.UNKNOWN_PLUGIN, str(exc))
     if isinstance(exc, InvalidWindow):
-        return Failure(ExitCode.INVALID_WINDOW, str(exc))
+        return Failure(ExitCode.INVALID_WINDOW, in_cli_words(exc))
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return Failure(ExitCode.REDIS_UNREACHABLE,
                        f"cannot reach Redis at {_redis_url()}: {_first_line(exc)} "
@@ -70,10 +70,56 @@ def describe(exc: BaseException) -> Failure:
         return Failure(ExitCode.DATABASE_UNREACHABLE,
                        f"cannot reach the database at {_database_url()}: {_first_line(_root(exc))} "
                        "(is it running? SYNC_GATEWAY_DATABASE_URL names it)")
+    if isinstance(exc, ValueError) and "exists an active worker named" in str(exc):
+        # RQ's own refusal: a worker of that name is registered (alive, or killed and not yet expired)
+        return Failure(ExitCode.ERROR, f"{exc} (give this worker another --name, or wait for the old "
+                                       "registration to expire: about 7 minutes after its last heartbeat)")
     if isinstance(exc, GatewayError):
-        return Failure(ExitCode.ERROR, str(exc))
+        return Failure(ExitCode.ERROR, in_cli_words(exc))
     return Failure(ExitCode.INTERNAL, f"internal error ({exc.__class__.__name__}); run again with --debug "
                                       "for the traceback, and please report it")
+
+
+CLI_WORDS: dict[str, str] = {
+    # the GraphQL argument or core field -> what the CLI calls it
+    "everySeconds": "--every", "every_seconds": "--every",
+    "cron": "--cron", "timezone": "--timezone",
+    "windowFrom": "--from", "windowThru": "--thru", "since": "--since", "until": "--until",
+    "accessToken": "--token", "token": "--token",
+    "accessTokenEnv": "--token-env", "tokenEnv": "--token-env", "token_env": "--token-env",
+    "url": "--url", "apiVersion": "--api-version", "api_version": "--api-version",
+    "name": "NAME", "jobId": "JOB_ID", "role": "--role", "status": "--status",
+}
+"""Core's messages name the GraphQL API's inputs, which the page and API clients see; the CLI's
+failure line says the option an admin typed instead."""
+
+CLI_PHRASES: dict[str, str] = {
+    "the `jobs` query": "`sync-gateway jobs list`",
+    "the `shops` query": "`sync-gateway shops list`",
+    "one of cron or everySeconds": "one of --cron or --every",
+}
+
+
+def in_cli_words(exc: BaseException) -> str:
+    """``exc``'s message and suggestion with GraphQL's names replaced by the CLI's.
+
+    A name that is no English word (``everySeconds``, ``api_version``) is replaced wherever it
+    stands. One that is (``cron``, ``url``, ``name``) only when it is the error's own field and
+    opens the message as its subject ("url cannot be empty"), so "invalid cron expression" stays."""
+    import re
+
+    from core.errors import ValidationError
+
+    line = str(exc)
+    for phrase, words in CLI_PHRASES.items():
+        line = line.replace(phrase, words)
+    for name, option in CLI_WORDS.items():
+        if name != name.lower() or "_" in name:
+            line = re.sub(rf"(?<![\w`'\"-]){re.escape(name)}(?![\w`'\"])", option, line)
+    field = exc.field if isinstance(exc, ValidationError) else None
+    if field in CLI_WORDS and field == field.lower() and line.startswith(f"{field} "):
+        line = CLI_WORDS[field] + line[len(field):]
+    return line
 
 
 def _setting_line(exc: object) -> str:

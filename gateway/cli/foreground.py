@@ -1,10 +1,12 @@
-"""``sync-gateway run`` and ``backfill``: one window now, in this process, with live progress and a summary."""
+"""``sync-gateway run``, ``backfill`` and ``jobs run`` without Redis: one window now, in this process,
+with live progress and a summary."""
 
 from __future__ import annotations
 
 import logging
 import time
 from datetime import UTC, datetime
+from typing import overload
 
 from rich.console import Console
 from rich.progress import (
@@ -32,13 +34,13 @@ def run_backfill(runtime: Runtime, *, shop_name: str, since: datetime, until: da
     from core.jobcontrol import backfill_window
     from core.models import Window
 
-    since, end = backfill_window(runtime, since.replace(tzinfo=since.tzinfo or UTC), _aware(until))
-    total = _count_orders(runtime, shop_name, Window(since, end))
+    since, end = backfill_window(runtime, since.replace(tzinfo=since.tzinfo or UTC), aware(until))
+    total = count_orders(runtime, shop_name, Window(since, end))
     return run_foreground(runtime, shop_name=shop_name, kind="canceled-items", window_from=since, window_thru=end,
                           console=console, trigger=RunTrigger.BACKFILL, total=total)
 
 
-def _count_orders(runtime: Runtime, shop_name: str, window: object) -> int | None:
+def count_orders(runtime: Runtime, shop_name: str, window: object) -> int | None:
     """The window's size for the progress bar, if the shop's source can count (optional)."""
     import anyio
 
@@ -65,7 +67,7 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
     """Execute one run of the shop's ``kind`` job; print a one-line summary; True if it succeeded.
 
     ``total`` (orders expected) turns the spinner into a progress bar."""
-    window_from, window_thru = validation.window(_aware(window_from), _aware(window_thru), now=runtime.now(),
+    window_from, window_thru = validation.window(aware(window_from), aware(window_thru), now=runtime.now(),
                                                  names=("--from", "--thru"))
     with runtime.storage.transaction() as tx:
         shop = find_shop(tx, shop_name)
@@ -77,6 +79,14 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
         run = tx.create_run(job_id=job.id, trigger=trigger, window_from=window_from,
                             window_thru=window_thru)
         run = tx.update_run(run.id, queued_at=runtime.now())
+    return follow_run(runtime, run, shop_name=shop_name, kind=kind, console=console, total=total)
+
+
+def follow_run(runtime: Runtime, run: JobRun, *, shop_name: str, kind: str, console: Console,
+               total: int | None = None) -> bool:
+    """Execute the QUEUED ``run`` here with live progress; print a one-line summary; True if it
+    succeeded. ``total`` (orders expected) turns the spinner into a progress bar."""
+    trigger = run.trigger
     started = time.monotonic()
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(bar_width=None),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console,
@@ -108,7 +118,16 @@ def summary_line(run: JobRun, shop: str, kind: str, seconds: float) -> str:
     return f"[red]✗[/] {kind} {shop}: failed after {seconds:.2f}s: {run.error} (run #{run.id}; watermark unchanged)"
 
 
-def _aware(value: datetime | None) -> datetime | None:
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+@overload
+def aware(value: datetime | None) -> datetime | None: ...
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A time given on the command line without an offset is UTC."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)

@@ -95,7 +95,7 @@ def test_errors_are_one_clear_line_and_exit_1(cli, sim_url: str) -> None:  # typ
 
 
 def test_the_run_command_does_not_load_the_graphql_server(tmp_path: Path) -> None:
-    code = ("import sys; import gateway.cli.commands, gateway.cli.foreground, core.runs, core.runtime; "
+    code = ("import sys; import gateway.cli.app, gateway.cli.foreground, core.runs, core.runtime; "
             "print(sorted(m for m in ('strawberry', 'starlette', 'uvicorn', 'gateway.api.app') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "[]"

@@ -104,3 +104,30 @@ def test_debug_adds_the_traceback(tmp_path: Path, how: str) -> None:
     assert done.returncode == 3
     assert "Traceback" in done.stderr and "ValidationError" in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: invalid setting SYNC_GATEWAY_PAGE_SIZE")
+
+
+def test_errors_name_the_options_an_admin_typed_not_graphql_fields(tmp_path: Path) -> None:
+    added = sync_gateway(tmp_path, "shops", "add", "acme", "--url", "acme.myshopify.com", "--token-env", "ACME_TOKEN",
+                         ACME_TOKEN="shpat_x")
+    assert added.returncode == 0, added.stderr
+    too_often = one_line(sync_gateway(tmp_path, "jobs", "schedule", "1", "--every", "5"))
+    assert too_often == "error: --every must be at least 60, got 5"
+    neither = one_line(sync_gateway(tmp_path, "jobs", "schedule", "1"))
+    assert neither == "error: give exactly one of --cron or --every"
+    assert "invalid cron expression" in one_line(sync_gateway(tmp_path, "jobs", "schedule", "1", "--cron", "x"))
+    stale = one_line(sync_gateway(tmp_path, "shops", "update", "acme", "--api-version", "2019-02"))
+    assert stale.startswith("error: ") and "api_version" not in stale
+    future = one_line(sync_gateway(tmp_path, "jobs", "backfill", "1", "--since", "2026-01-01", "--until", "2099-01-01"))
+    assert future.startswith("error: --until 2099-01-01T00:00:00+00:00 is in the future")
+
+
+def test_graphql_hints_become_commands() -> None:
+    from core.errors import NotFoundError, ValidationError
+    from gateway.cli.failures import describe
+
+    lost = describe(NotFoundError("job 7 does not exist", suggestion="list jobs with the `jobs` query"))
+    assert lost.line == "job 7 does not exist (list jobs with `sync-gateway jobs list`)"
+    window = describe(ValidationError("windowFrom 2099-01-01 is in the future", field="windowFrom"))
+    assert window.line == "--from 2099-01-01 is in the future"
+    quoted = describe(ValidationError("unknown timezone 'everySeconds'", field="timezone"))
+    assert quoted.line == "unknown timezone 'everySeconds'"  # the admin's own value is quoted as given

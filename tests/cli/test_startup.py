@@ -43,7 +43,7 @@ def test_a_command_builds_its_runtime_with_the_collector_paused_then_resumes_it(
         import gc, sys
         import core.runtime
         from gateway import startup
-        from gateway.cli import commands as cli
+        from gateway.cli import context
 
         seen = {}
         build = core.runtime.Runtime.build.__func__
@@ -53,7 +53,7 @@ def test_a_command_builds_its_runtime_with_the_collector_paused_then_resumes_it(
             return build(cls, *args, **kwargs)
 
         core.runtime.Runtime.build = classmethod(observed_build)
-        real_runtime = cli._runtime
+        real_runtime = context.runtime
 
         def observed_runtime(*args, **kwargs):
             runtime = real_runtime(*args, **kwargs)
@@ -61,7 +61,7 @@ def test_a_command_builds_its_runtime_with_the_collector_paused_then_resumes_it(
             seen["frozen"] = gc.get_freeze_count()
             return runtime
 
-        cli._runtime = observed_runtime
+        context.runtime = observed_runtime
         sys.argv = ["sync-gateway", "shops", "list"]
         try:
             startup.main()

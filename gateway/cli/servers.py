@@ -1,0 +1,145 @@
+"""The long-running commands: ``demo``, ``serve``, ``worker``, ``scheduler`` and ``simulator``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from . import context
+from .context import console, err
+from .simulator import Plan as SimulatedPlan
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="GraphQL API port (0 picks a free one).")] = 8000,
+    orders: Annotated[int, typer.Option(help="Orders in the simulated shop.")] = 500,
+    once: Annotated[bool, typer.Option(help="Import once, print the summary and exit.")] = False,
+) -> None:
+    """Everything in one process: simulated shop, SQLite, embedded queue, scheduler, GraphQL API."""
+    from .demo import run_demo
+
+    run_demo(port=port, n_orders=orders, once=once, console=console)
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Bind address (default: settings.host).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: settings.port).")] = None,
+    scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="Also run the scheduler.")] = False,
+) -> None:
+    """Serve the GraphQL API (and, without REDIS_URL, an in-process worker)."""
+    import uvicorn
+
+    from core.metrics import GatewayMetrics
+    from core.queues import QueueBackend
+    from core.scheduler import SchedulerThread
+
+    from ..api.app import create_app, settle_heap_for_serving
+
+    runtime = context.runtime()
+    queue = QueueBackend.from_settings(runtime.settings)
+    metrics = GatewayMetrics()
+    if queue.embedded:
+        from core.jobs import bind_runtime
+
+        bind_runtime(runtime)
+        queue.start_embedded_worker(after_job=lambda run_id: metrics.count_run_id(runtime.storage, run_id))
+        err.print("[yellow]REDIS_URL is not set: runs execute in this process (embedded queue).[/]")
+    ticker = SchedulerThread(runtime, queue.enqueue_run) if scheduler or queue.embedded else None
+    if ticker:
+        ticker.start()
+    api = create_app(runtime, queue, metrics=metrics)
+    settle_heap_for_serving()
+    try:
+        uvicorn.run(api, host=host or runtime.settings.host,
+                    port=port if port is not None else runtime.settings.port,
+                    log_level=runtime.settings.log_level.lower())
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it handled; stopping is the normal way out
+    finally:
+        if ticker:
+            ticker.stop()
+        queue.stop()
+        runtime.close()
+
+
+def worker(
+    name: Annotated[Optional[str], typer.Option(help="Worker name shown by `rq info`.")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+) -> None:
+    """Execute queued runs from Redis (start any number, on any machine)."""
+    from core.errors import ConfigurationError
+    from core.queues import QueueBackend
+    from core.settings import Settings
+
+    settings = Settings()
+    context.setup_logging(settings)
+    if not settings.redis_url:
+        raise ConfigurationError(
+            "a worker needs REDIS_URL: the embedded queue lives inside one process",
+            suggestion="set REDIS_URL=redis://host:6379/0, or use `sync-gateway serve` / `demo` without Redis",
+        )
+    # Make sure the schema is current before the first job; each forked work-horse then
+    # builds its own runtime (connections must not cross a fork).
+    runtime = context.runtime()
+    runtime.close()
+    queue = QueueBackend.from_settings(settings)
+    after_job = None
+    if settings.metrics_port is not None:
+        from core.metrics import GatewayMetrics
+
+        metrics = GatewayMetrics()
+        metrics.serve(settings.metrics_port, settings.host)
+
+        def after_job(run_id: int) -> None:
+            # The work-horse has exited: count its run from the stored record, then close the
+            # connection again so none is open when the next horse forks.
+            try:
+                metrics.count_run_id(runtime.storage, run_id)
+            finally:
+                runtime.storage.dispose()
+
+    queue.work(name=name, burst=burst, logging_level=settings.log_level.upper(), after_job=after_job)
+
+
+def scheduler() -> None:
+    """Enqueue due runs on Redis; any number may run at once, each slot is enqueued once."""
+    from core.errors import ConfigurationError
+    from core.queues import QueueBackend
+    from core.scheduler import SchedulerThread
+
+    runtime = context.runtime()
+    queue = QueueBackend.from_settings(runtime.settings)
+    if queue.embedded:
+        raise ConfigurationError("a separate scheduler needs REDIS_URL",
+                                 suggestion="without Redis, `sync-gateway serve` schedules in-process")
+    if runtime.settings.metrics_port is not None:
+        from core.metrics import GatewayMetrics
+
+        metrics = GatewayMetrics()
+        metrics.add_store(runtime.storage, clock=runtime.now, queue_depth=queue.queued_count)
+        metrics.serve(runtime.settings.metrics_port, runtime.settings.host)
+    console.print(f"scheduler ticking every {runtime.settings.scheduler_tick_seconds:g}s; Ctrl-C to stop")
+    try:
+        SchedulerThread(runtime, queue.enqueue_run).run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+
+
+def simulator(
+    orders: Annotated[int, typer.Option(min=0, max=1_000_000, help="Orders in the simulated shop.")] = 500,
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8900,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Random seed of the orders' histories (same seed, same shop).")] = 7,
+    plan: Annotated[SimulatedPlan, typer.Option(help="Shopify plan: its API budget and restore rate.")] = SimulatedPlan.STANDARD,
+    domain: Annotated[str, typer.Option(help="The shop's myshopify domain.")] = "sim-shop.myshopify.com",
+    token: Annotated[Optional[str], typer.Option(help="The access token it accepts (default: a new random one).")] = None,
+) -> None:
+    """Serve the bundled Shopify simulator, seeded with orders and cancellations, until Ctrl-C:
+    try the gateway end to end without a real shop."""
+    from .simulator import serve_simulator
+
+    serve_simulator(host=host, port=port, orders=orders, seed=seed, plan=plan, domain=domain, token=token,
+                    console=console)
