@@ -1,6 +1,7 @@
 """The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser),
 ``/webhooks/<source>`` (the fast path, see :mod:`gateway.api.webhooks`), ``/healthz`` and
-``/readyz`` (:mod:`gateway.api.health`) and ``/metrics`` (Prometheus, :mod:`core.metrics`)."""
+``/readyz`` (:mod:`gateway.api.health`), ``/metrics`` (Prometheus, :mod:`core.metrics`) and the
+job manager page at ``/`` (:mod:`gateway.web`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .health import liveness, readiness
 from .metrics import metrics_endpoint
 from .schema import build_schema
 from ..startup import settle_heap
+from ..web import graphiql_html, web_routes
 from .webhooks import webhook_routes
 
 
@@ -65,6 +67,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if isinstance(header, str) and header.strip():
             await context.authenticate(header)
         return UNSET
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()  # strawberry's loads its assets from a CDN; ours ships them
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
@@ -109,6 +115,7 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
             Route("/readyz", readiness(runtime, queue), methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
             *webhook_routes(runtime, queue, metrics),
+            *web_routes(),
         ],
         middleware=[
             Middleware(
