@@ -5,7 +5,7 @@ job manager page at ``/`` (:mod:`gateway.web`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,8 +16,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -35,12 +36,25 @@ from ..web import graphiql_html, web_routes
 from .webhooks import webhook_routes
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go out as text frames. Strawberry sends ``encode_json``'s
+    bytes as binary frames, which browsers' clients (graphql-ws, GraphiQL) cannot parse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: the caller's token and fresh DataLoaders.
 
     Each view (so each API process) keeps its own :class:`TokenCache`; tokens revoked through
     this process's ``revokeApiToken`` are evicted from it at once.
     """
+
+    websocket_adapter_class = TextFrameWebSocket
 
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> None:
