@@ -80,10 +80,11 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
+def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Gateway]:
     # Real time (the page compares times with the browser's clock), one cursor chain of ten-order
-    # pages, each Shopify reply a little slow: a run lasts long enough to be watched live.
-    sim = seeded_shop("alpha-shop.myshopify.com", SHOP_TOKEN, plan="standard", orders=60, seed=11, hours=6)
+    # pages: a run lasts long enough to be watched live once slow_shop() slows each reply.
+    orders = getattr(request, "param", {}).get("orders", 60)
+    sim = seeded_shop("alpha-shop.myshopify.com", SHOP_TOKEN, plan="standard", orders=orders, seed=11, hours=6)
     settings = fast_settings(tmp_path, f"sqlite:///{(tmp_path / 'web.db').as_posix()}", page_size=10,
                              shopify_slices_in_flight=1, first_run_lookback_hours=12)
     runtime = Runtime.build(settings, pm=make_plugin_manager(),
@@ -105,6 +106,16 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
         queue.stop()
         unbind_runtime(runtime)
         runtime.close()
+
+
+def imported(gateway: Gateway, shop: str = "alpha") -> JobRun:
+    """Run the shop's job to its end (the import a test then looks at)."""
+    from core.jobcontrol import run_job_now
+
+    run = run_job_now(gateway.runtime, gateway.queue.enqueue_run, gateway.jobs[shop].id)
+    finished = gateway.wait_for_run(run.id)
+    assert finished.status is JobRunStatus.SUCCEEDED, finished.error
+    return finished
 
 
 def slow_shop(gateway: Gateway, seconds: float = 0.2) -> None:
