@@ -91,7 +91,7 @@ def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Gateway]
                             source_options={"*": {"transport": httpx2.ASGITransport(app=sim.asgi_app)}})
     queue = QueueBackend.from_settings(settings)
     bind_runtime(runtime)
-    queue.start_embedded_worker(poll_seconds=0.05)
+    queue.start_embedded_worker(poll_seconds=0.2)
     tokens = {"admin": issue_token(runtime, name="web admin", role=TokenRole.ADMIN)[1],
               "read": issue_token(runtime, name="web reader", role=TokenRole.READ)[1]}
     gateway = Gateway(url="", runtime=runtime, queue=queue, sim=sim, tokens=tokens)

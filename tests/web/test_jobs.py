@@ -4,8 +4,12 @@ field and changes nothing; pause and resume; run now and watch it to SUCCEEDED, 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
+
+from core import RunTrigger
 
 from .conftest import Browser, Gateway, slow_shop
 
@@ -94,3 +98,49 @@ def test_run_now_is_watched_live_to_succeeded(browser: Browser, gateway: Gateway
     sent = [op["operationName"] for op in browser.operations]
     assert "RunJobNow" in sent and sent.count("Job") <= 4 and sent.count("JobRuns") <= 3, sent
     browser.screenshot("job")
+
+
+def local_input(at: datetime, zone: str = "Europe/Rome") -> str:
+    """What a person in the browser's zone types into a datetime-local input for ``at``."""
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_skip_next_run(browser: Browser, gateway: Gateway) -> None:
+    page = open_job(browser, gateway)
+    page.get_by_role("button", name="Skip next run").click()
+    expect(page.locator(".summary")).to_contain_text("next run will be skipped")
+    expect(page.locator("table.upcoming tbody tr").first).to_contain_text("skipped")
+    expect(page.get_by_role("button", name="Skip next run")).to_be_disabled()
+    assert gateway.job("alpha").skip_next
+
+
+def test_run_now_over_a_chosen_window_and_a_backfill(browser: Browser, gateway: Gateway) -> None:
+    page = open_job(browser, gateway)
+    now = datetime.now(UTC).replace(microsecond=0)
+    run_now = page.get_by_role("form", name="Run now")
+    run_now.get_by_label("From (optional)").fill(local_input(now - timedelta(hours=3)))
+    run_now.get_by_label("Through (optional)").fill(local_input(now - timedelta(hours=1)))
+    run_now.get_by_role("button", name="Run now").click()
+    expect(page.get_by_role("status").filter(has_text="Run queued")).to_be_visible()
+    run = gateway.runs("alpha")[0]
+    assert (run.window_from, run.window_thru) == (now - timedelta(hours=3), now - timedelta(hours=1))
+    gateway.wait_for_run(run.id)
+
+    backfill = page.get_by_role("form", name="Backfill")
+    backfill.get_by_label("Since").fill(local_input(now - timedelta(days=2)))
+    backfill.get_by_role("button", name="Backfill").click()
+    expect(page.get_by_role("status").filter(has_text="Backfill queued")).to_be_visible()
+    run = gateway.runs("alpha")[0]
+    assert run.trigger is RunTrigger.BACKFILL and run.window_from == now - timedelta(days=2)
+    gateway.wait_for_run(run.id)
+
+
+def test_a_window_the_gateway_refuses_is_shown_beside_its_field(browser: Browser, gateway: Gateway) -> None:
+    page = open_job(browser, gateway)
+    now = datetime.now(UTC)
+    run_now = page.get_by_role("form", name="Run now")
+    run_now.get_by_label("From (optional)").fill(local_input(now - timedelta(hours=1)))
+    run_now.get_by_label("Through (optional)").fill(local_input(now - timedelta(hours=2)))
+    run_now.get_by_role("button", name="Run now").click()
+    expect(run_now.locator(".field.invalid")).to_have_count(1)
+    assert gateway.runs("alpha") == []

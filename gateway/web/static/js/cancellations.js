@@ -16,14 +16,16 @@ export function Cancellations() {
   const { shops } = useShops();
   const [shop, setShop] = useState("");
   const [cursors, setCursors] = useState([null]); // the cursor each page was read from: Back pops one
-  const [page, setPage] = useState(null);
+  const [result, setResult] = useState({ key: null, orders: null });
   const [error, setError] = useState(null);
   const after = cursors[cursors.length - 1];
+  const key = `${shop} ${after}`;
+  const page = result.key === key ? result.orders : null; // never a page read for other filters
 
   useEffect(() => {
-    setPage(null);
-    query("Cancellations", { shop: shop || null, after }).then((d) => { setPage(d.orders); setError(null); }, setError);
-  }, [shop, after]);
+    query("Cancellations", { shop: shop || null, after })
+      .then((d) => { setResult({ key, orders: d.orders }); setError(null); }, setError);
+  }, [key]);
 
   const rows = page ? rowsOf(page.nodes) : [];
   return html`<section aria-labelledby="cancellations-title">

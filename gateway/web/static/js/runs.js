@@ -1,5 +1,5 @@
 // A job's runs: the live one through jobRunUpdated (pushed, never polled) and the history.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { query, subscribe } from "./api.js";
 import { checkedConnections } from "./connections.js";
 import { html } from "./html.js";
@@ -76,11 +76,16 @@ export function RunHistory({ jobId, version }) {
     until: localInputToIso(filter.until),
     after,
   });
-  const load = (after, previous) => query("JobRuns", variables(after)).then((d) => {
-    setPages([...previous, ...d.jobRuns.nodes]);
-    setNext(d.jobRuns.pageInfo.hasNextPage ? d.jobRuns.pageInfo.endCursor : null);
-    setError(null);
-  }, setError);
+  const latest = useRef(0); // a reply to an older filter arriving late is dropped
+  const load = (after, previous) => {
+    const asked = ++latest.current;
+    return query("JobRuns", variables(after)).then((d) => {
+      if (asked !== latest.current) return;
+      setPages([...previous, ...d.jobRuns.nodes]);
+      setNext(d.jobRuns.pageInfo.hasNextPage ? d.jobRuns.pageInfo.endCursor : null);
+      setError(null);
+    }, setError);
+  };
   useEffect(() => { load(null, []); }, [jobId, version, filter]);
 
   const set = (key) => (e) => setFilter({ ...filter, [key]: e.currentTarget.value });
