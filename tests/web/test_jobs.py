@@ -14,8 +14,11 @@ from core import RunTrigger
 from .conftest import Browser, Gateway, slow_shop
 
 
-def open_job(browser: Browser, gateway: Gateway, shop: str = "alpha"):  # type: ignore[no-untyped-def]
+def open_job(browser: Browser, gateway: Gateway, shop: str = "alpha", *, check: bool = False):  # type: ignore[no-untyped-def]
     page = browser.sign_in(gateway.tokens["admin"])
+    if check:  # the tab then knows the shop's plan and API budget
+        page.locator(f"[data-shop={shop}]").get_by_role("button", name="Check connection").click()
+        expect(page.locator(f"[data-shop={shop}] .connection")).to_contain_text("Connected")
     page.get_by_role("link", name="Jobs").click()
     page.get_by_role("heading", name=shop).locator("..").get_by_role("link", name="canceled-items").click()
     expect(page.get_by_role("heading", name=f"{shop} · canceled-items")).to_be_visible()
@@ -76,8 +79,8 @@ def test_pause_and_resume(browser: Browser, gateway: Gateway) -> None:
 
 
 def test_run_now_is_watched_live_to_succeeded(browser: Browser, gateway: Gateway) -> None:
+    page = open_job(browser, gateway, check=True)
     slow_shop(gateway)
-    page = open_job(browser, gateway)
     page.get_by_role("button", name="Run now").click()
     # counts arrive while it runs, pushed over the subscription
     page.wait_for_function("""() => {
@@ -85,8 +88,10 @@ def test_run_now_is_watched_live_to_succeeded(browser: Browser, gateway: Gateway
         const orders = run && Number(run.querySelector('[data-count=orders]').textContent.replace(/,/g, ''));
         return orders > 0 && orders < 60;
     }""", timeout=30_000)
-    browser.screenshot("live-run")
     live = page.locator(".live [data-run]")
+    expect(live).to_contain_text("ETA")
+    expect(live).to_contain_text("the plan's bucket holds")  # cost against the plan's ceiling
+    browser.screenshot("live-run")
     expect(live).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
     expect(live.locator("[data-count=orders]")).to_have_text("60")
     expect(live.locator("[data-count=pages]")).to_have_text("6")

@@ -30,7 +30,8 @@ function useRoute() {
 }
 
 function Screen({ route }) {
-  const [name, arg] = route;
+  const [name, ...rest] = route;
+  const arg = rest.join("/"); // a job's id is a gid://... and may come unencoded
   if (name === "job" && arg) return html`<${JobPage} jobId=${arg} />`;
   if (name === "jobs") return html`<${Jobs} />`;
   if (name === "bulk") return html`<${BulkSchedule} />`;

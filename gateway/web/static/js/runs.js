@@ -52,9 +52,9 @@ export function LiveRun({ job, onFinished }) {
         <dt>Pages</dt><dd data-count="pages">${number(live ? p.pages ?? run.pages : run.pages)}</dd>
         <dt>Orders</dt><dd data-count="orders">${number(live ? p.ordersSeen ?? run.ordersSeen : run.ordersSeen)}</dd>
         <dt>Units canceled</dt><dd data-count="units">${number(live ? p.unitsCanceled ?? run.unitsCanceled : run.unitsCanceled)}</dd>
-        <dt>API cost</dt><dd>${number(run.apiCost)} points${connection?.apiPoints
-          ? ` used; the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
-          : " used (check the shop's connection to see its plan's budget)"}</dd>
+        <dt>API cost</dt><dd>${number(run.apiCost)} points ${live ? "stored so far" : "used"}${connection?.apiPoints
+          ? `; the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
+          : " (check the shop's connection to see its plan's budget)"}</dd>
         <dt>Elapsed</dt><dd>${formatSeconds(p.elapsedSeconds ?? run.durationSeconds)}</dd>
         ${live && html`<dt>ETA</dt><dd>${eta == null ? "not known yet" : `about ${formatSeconds(eta)}`}</dd>`}
       </dl>
