@@ -122,8 +122,10 @@ def slow_shop(gateway: Gateway, seconds: float = 0.2) -> None:
     gateway.sim.faults = FaultConfig(rate_slow=1.0, slow_seconds=seconds)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Any]:
+    # Per module, not per session: while it runs, Playwright's sync API holds an event loop in
+    # this thread, and the async tests of the next modules (tests/webhooks...) need the thread's.
     if not CHROMIUM.exists():
         unavailable("Chromium", f"{CHROMIUM} is missing: apt-get install -y chromium")
     try:

@@ -4,13 +4,14 @@ document the page sends valid against the exported schema; the files inside the 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from graphql import build_schema, parse, validate
 
 from gateway.web import OPERATIONS, STATIC
-from gateway.web.vendor import manifest, mismatches
+from gateway.web.vendor import fetch, manifest, mismatches
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = build_schema((ROOT / "docs" / "schema.graphql").read_text())
@@ -67,3 +68,11 @@ def test_graphiql_loads_nothing_from_another_host() -> None:
     html = (STATIC / "graphiql.html").read_text()
     assert not re.search(r"""(src|href)=["']https?:""", html)
     assert "/static/vendor/graphiql.min.js" in html
+
+
+@pytest.mark.slow
+def test_npm_pack_reproduces_the_vendored_files(tmp_path: Path) -> None:
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the committed files are still checked against vendor.json above")
+    fetch(tmp_path)  # raises with each file that differs from its release
+    assert mismatches(tmp_path) == []

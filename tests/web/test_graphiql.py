@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import Browser, Gateway
+from .conftest import Browser, Gateway, imported
 
 
 def test_graphiql_renders_and_runs_a_query_with_no_internet(browser: Browser, gateway: Gateway) -> None:
@@ -22,3 +22,17 @@ def test_graphiql_renders_and_runs_a_query_with_no_internet(browser: Browser, ga
     expect(result).to_contain_text('"READ"')
     browser.screenshot("graphiql")
     assert browser.offsite == []
+
+
+def test_graphiql_follows_a_subscription_with_the_tabs_token(browser: Browser, gateway: Gateway) -> None:
+    browser.sign_in(gateway.tokens["admin"])
+    page = browser.open("/graphql")
+    expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
+    document = 'subscription { jobRunUpdated(jobId: "%s") { status ordersSeen } }' % gateway.job_gid("alpha")
+    page.evaluate("""(text) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+                       .setValue(text)""", document)
+    page.get_by_role("button", name=re.compile("Execute query")).click()
+    run = imported(gateway)
+    result = page.locator(".graphiql-response")
+    expect(result).to_contain_text('"SUCCEEDED"', timeout=30_000)
+    expect(result).to_contain_text(f'"ordersSeen": {run.orders_seen}')
