@@ -7,6 +7,7 @@ ends by asserting there were none, so the page is proved to work with no interne
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -38,7 +39,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOP_TOKEN = "shpat_web_test_secret"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+# Each screen is saved on every run, under .sync-gateway/ (ignored by git) so a test run leaves the
+# tree clean; SYNC_GATEWAY_SCREENSHOTS=docs/screenshots refreshes the committed ones.
+SCREENSHOTS = ROOT / os.environ.get("SYNC_GATEWAY_SCREENSHOTS", ".sync-gateway/screenshots")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 800}
 
@@ -144,6 +148,7 @@ class Browser:
     page: Any
     base: str
     offsite: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # what the page's Content-Security-Policy blocked
     operations: list[dict[str, Any]] = field(default_factory=list)
 
     def open(self, path: str = "/") -> Any:
@@ -183,11 +188,17 @@ def browser(playwright_driver: Any, gateway: Gateway) -> Iterator[Browser]:
         if request.method == "POST" and urlsplit(request.url).path == "/graphql":
             browser.operations.append(request.post_data_json)
 
+    def console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            browser.refused.append(message.text)
+
     context.route("**/*", guard)
     context.on("request", record)
+    page.on("console", console)
     try:
         yield browser
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
     assert browser.offsite == [], f"the page reached beyond loopback: {browser.offsite}"
+    assert browser.refused == [], f"the page broke its own Content-Security-Policy: {browser.refused}"

@@ -31,6 +31,7 @@ def test_every_screen_fits_a_phone(browser: Browser, gateway: Gateway) -> None:
 
 def test_the_keyboard_alone_signs_in_and_pauses_a_job(browser: Browser, gateway: Gateway) -> None:
     page = browser.open("/")
+    expect(page.get_by_label("API token")).to_be_visible()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "token"
     page.keyboard.type(gateway.tokens["admin"])

@@ -48,3 +48,11 @@ async def test_graphiql_names_only_local_assets(client: httpx2.AsyncClient) -> N
     assert "unpkg" not in ide.text and "https://" not in ide.text
     for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"):
         assert (await client.get(f"/static/vendor/{asset}")).status_code == 200
+
+
+async def test_the_page_may_run_only_its_own_scripts(client: httpx2.AsyncClient) -> None:
+    policy = (await client.get("/")).headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'" and directives["connect-src"] == "'self'"
+    # our files, and the inline import map by its hash: no 'unsafe-inline', no other host
+    assert directives["script-src"].startswith("'self' 'sha256-") and "unsafe" not in policy
