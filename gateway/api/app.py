@@ -1,10 +1,11 @@
 """The ASGI app: ``/graphql`` (HTTP GET/POST, graphql-transport-ws, GraphiQL in a browser),
 ``/webhooks/<source>`` (the fast path, see :mod:`gateway.api.webhooks`), ``/healthz`` and
-``/readyz`` (:mod:`gateway.api.health`) and ``/metrics`` (Prometheus, :mod:`core.metrics`)."""
+``/readyz`` (:mod:`gateway.api.health`), ``/metrics`` (Prometheus, :mod:`core.metrics`) and the
+job manager page at ``/`` (:mod:`gateway.web`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,8 +16,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -33,7 +35,19 @@ from .requests import StrictRequests
 from .ws_tokens import TokenCheckingHandler
 from .schema import schema_for
 from ..startup import settle_heap
+from ..web import graphiql_html, web_routes
 from .webhooks import webhook_routes
+
+
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go out as text frames. Strawberry sends ``encode_json``'s
+    bytes as binary frames, which browsers' clients (graphql-ws, GraphiQL) cannot parse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
@@ -46,6 +60,7 @@ class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
     """
 
     graphql_transport_ws_handler_class = TokenCheckingHandler
+    websocket_adapter_class = TextFrameWebSocket
 
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> None:
@@ -72,6 +87,10 @@ class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
         if isinstance(header, str) and header.strip():
             await context.authenticate(header)
         return UNSET
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()  # strawberry's loads its assets from a CDN; ours ships them
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
@@ -117,6 +136,7 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
             Route("/readyz", readiness(runtime, queue), methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
             *webhook_routes(runtime, queue, metrics),
+            *web_routes(),
         ],
         middleware=[
             Middleware(

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from functools import partial
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -19,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from core import Settings
 from core.metrics import GatewayMetrics
@@ -60,6 +62,18 @@ class GatewaySchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         error_policy.process_errors(errors, execution_context)
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      context_value: Any | None = None, root_value: Any | None = None,
+                      operation_name: str | None = None,
+                      allowed_operation_types: Iterable[OperationType] | None = None,
+                      operation_extensions: dict[str, Any] | None = None) -> Any:
+        """Queries and mutations only: subscriptions are served over graphql-transport-ws
+        (:meth:`subscribe`). Run here, a subscription's generator would complete as a null and
+        be reported as an unexpected error; refused, strawberry answers HTTP 400 saying so."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed - {OperationType.SUBSCRIPTION}, operation_extensions)
 
 
 def _default(name: str) -> Any:

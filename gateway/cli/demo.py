@@ -110,6 +110,7 @@ def run_demo(*, port: int, n_orders: int, once: bool, console: Console) -> None:
 
         assert api_socket is not None
         app_server, api_port = _make_api_server(runtime, queue, api_socket, metrics)
+        console.print(f"  job manager     http://{settings.host}:{api_port}/  (sign in with the admin token)")
         console.print(f"  GraphQL API     http://{settings.host}:{api_port}/graphql  (GraphiQL in a browser)")
         console.print(f"  admin token     {admin_token}")
         console.print(f"  read token      {read_token}")

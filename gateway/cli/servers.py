@@ -50,6 +50,9 @@ def serve(
         ticker.start()
     api = create_app(runtime, queue, metrics=metrics)
     settle_heap_for_serving()
+    bind_host = host or runtime.settings.host
+    bind_port = port if port is not None else runtime.settings.port
+    err.print(f"job manager http://{bind_host}:{bind_port}/ · GraphQL http://{bind_host}:{bind_port}/graphql", highlight=False)
     try:
         uvicorn.run(api, host=host or runtime.settings.host,
                     port=port if port is not None else runtime.settings.port,

@@ -154,6 +154,21 @@ async def test_subscription_to_an_unknown_job(server: Server, job_id: str, code:
         assert errors[0]["extensions"]["code"] == code, message
 
 
+async def test_a_subscription_over_plain_http_is_refused_clearly(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    # GraphiQL sends an anonymous subscription over HTTP: it must be told to use the websocket,
+    # not handed an "Unexpected error" logged as a fault of ours.
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="sync_gateway.api")
+    _, job = new_shop(server.runtime, "alpha")
+    async with httpx2.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/graphql", headers={"Authorization": f"Bearer {server.read}"},
+                                     json={"query": WATCH, "variables": {"job": ids.encode("Job", job.id)}})
+    assert response.status_code == 400
+    assert "subscriptions are not allowed when using POST" in response.text
+    assert caplog.records == []
+
+
 @pytest.mark.postgres
 async def test_an_unexpected_failure_mid_subscription_is_masked_and_logged(
         tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -29,12 +29,19 @@ class Subscription:
         import asyncio
 
         while True:
-            message = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            message = json.loads(text_frame(await asyncio.wait_for(self.connection.recv(), timeout)))
             if message["type"] == "ping":
                 await self.connection.send(json.dumps({"type": "pong"}))
                 continue
             if message["type"] != "pong":
                 return message
+
+
+def text_frame(frame: str | bytes) -> str:
+    """The protocol's messages are JSON in text frames: a browser's client (graphql-ws, GraphiQL)
+    hands a binary frame to JSON.parse as a Blob and fails."""
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    return frame
 
 
 @asynccontextmanager
@@ -43,6 +50,6 @@ async def graphql_ws(base_url: str, *, init_payload: dict[str, Any] | None = Non
     url = base_url.replace("http://", "ws://", 1) + "/graphql"
     async with connect(url, subprotocols=[PROTOCOL], additional_headers=headers or {}) as connection:
         await connection.send(json.dumps({"type": "connection_init", "payload": init_payload or {}}))
-        ack = json.loads(await connection.recv())
+        ack = json.loads(text_frame(await connection.recv()))
         assert ack["type"] == "connection_ack", ack
         yield Subscription(connection)
