@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated, Optional
 
 import typer
@@ -53,17 +54,25 @@ def serve(
     bind_host = host or runtime.settings.host
     bind_port = port if port is not None else runtime.settings.port
     err.print(f"job manager http://{bind_host}:{bind_port}/ · GraphQL http://{bind_host}:{bind_port}/graphql", highlight=False)
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again for the handler it
+    # found: with the default one the process would die there, before the cleanup below (the
+    # embedded worker's run, the pools). This handler turns it into the Ctrl-C path.
+    signal.signal(signal.SIGTERM, _stop_as_interrupt)
     try:
         uvicorn.run(api, host=host or runtime.settings.host,
                     port=port if port is not None else runtime.settings.port,
                     log_level=runtime.settings.log_level.lower())
     except KeyboardInterrupt:
-        pass  # uvicorn re-raises the Ctrl-C it handled; stopping is the normal way out
+        pass  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled; stopping is the normal way out
     finally:
         if ticker:
             ticker.stop()
         queue.stop()
         runtime.close()
+
+
+def _stop_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def worker(
