@@ -15,6 +15,7 @@ from plugins.shopify.simulator import ShopSimulator
 
 from ..conftest import TEST_SECRET_KEY
 from ..servers import seeded_shop, serving
+from .runner import cli_runner
 
 TOKEN = "shpat_cli_secret_value"
 
@@ -37,14 +38,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
                 "SYNC_GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
                 "SHOP_TOKEN": TOKEN})
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "gateway", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-        if check:
-            assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
-    return run
+    return cli_runner(env, tmp_path)
 
 
 def test_an_admin_sets_up_a_shop_and_imports_a_window(cli, sim: ShopSimulator, sim_url: str) -> None:  # type: ignore[no-untyped-def]

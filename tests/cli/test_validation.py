@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ..servers import seeded_shop, serving
+from .runner import cli_runner
 
 TOKEN = "shpat_cli_validation_secret"
 
@@ -31,14 +31,7 @@ def cli(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     env.update({"SYNC_GATEWAY_DATABASE_URL": database_url, "COLUMNS": "250", "SHOP_TOKEN": TOKEN})
     env.pop("UNSET_SHOP_TOKEN", None)
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "gateway", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-        if check:
-            assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
-    return run
+    return cli_runner(env, tmp_path)
 
 
 def refused(done: subprocess.CompletedProcess[str], words: str) -> None:
