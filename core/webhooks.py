@@ -38,6 +38,14 @@ class WebhookEvent:
 
 @runtime_checkable
 class WebhookReceiver(Protocol):
+    """Verifies one source's deliveries.
+
+    A receiver may also define ``check_headers(*, headers, settings) -> None``, raising as
+    ``verify`` does: the gateway calls it before it reads the body, so a delivery that its
+    headers already show to be forged (no signature, no shop) is refused without reading a byte
+    of the body. ``verify`` must still check everything itself.
+    """
+
     source: str
     """The ``Shop.source`` whose deliveries this receiver verifies (URL ``/webhooks/<source>``)."""
 

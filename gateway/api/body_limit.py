@@ -44,7 +44,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _declared_length(scope) > self.max_bytes:
+        if declared_length(scope) > self.max_bytes:
             await self.refusal(self.max_bytes)(scope, receive, send)
             return
         try:
@@ -57,7 +57,7 @@ class BodyLimit:
         await self.app(scope, _replay(body, receive), send)
 
 
-def _declared_length(scope: Scope) -> int:
+def declared_length(scope: Scope) -> int:
     """The Content-Length, or 0 when absent (chunked) or unreadable (the count still applies)."""
     value = Headers(scope=scope).get("content-length")
     try:

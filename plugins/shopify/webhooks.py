@@ -28,13 +28,23 @@ class ShopifyWebhookReceiver:
     source = "shopify"
     topics = ORDER_TOPICS | REFUND_TOPICS
 
-    def verify(self, *, headers: Mapping[str, str], body: bytes, settings: Settings) -> WebhookEvent:
-        secret = settings.shopify_webhook_secret
-        if secret is None:
+    def check_headers(self, *, headers: Mapping[str, str], settings: Settings) -> None:
+        """What the headers alone can refuse: no secret configured, or a header missing. The
+        gateway calls this before it reads the body, so unsigned floods cost no body reading."""
+        if settings.shopify_webhook_secret is None:
             raise ConfigurationError(
                 "Shopify webhooks are not configured",
                 suggestion="set SYNC_GATEWAY_SHOPIFY_WEBHOOK_SECRET to the app's client secret",
             )
+        for name in ("X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain"):
+            _header(headers, name)
+        if not (headers.get("X-Shopify-Webhook-Id") or headers.get("X-Shopify-Event-Id")):
+            raise WebhookRejected("missing header X-Shopify-Webhook-Id")
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, settings: Settings) -> WebhookEvent:
+        self.check_headers(headers=headers, settings=settings)
+        secret = settings.shopify_webhook_secret
+        assert secret is not None  # check_headers refused a receiver without one
         signature = _header(headers, "X-Shopify-Hmac-Sha256")
         expected = base64.b64encode(hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).digest())
         if not hmac.compare_digest(expected, signature.encode()):
@@ -42,8 +52,7 @@ class ShopifyWebhookReceiver:
         topic = _header(headers, "X-Shopify-Topic").lower()
         domain = _header(headers, "X-Shopify-Shop-Domain").lower()
         delivery = headers.get("X-Shopify-Webhook-Id") or headers.get("X-Shopify-Event-Id")
-        if not delivery:
-            raise WebhookRejected("missing header X-Shopify-Webhook-Id")
+        assert delivery  # check_headers refused a delivery without one
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -169,17 +169,38 @@ async def test_a_body_within_the_limit_is_served_whole_even_when_chunked(served:
     assert (status, body["data"]) == (200, {"shops": []})
 
 
+FORGED = {"X-Shopify-Hmac-Sha256": "bm90IGEgc2lnbmF0dXJl", "X-Shopify-Topic": "orders/updated",
+          "X-Shopify-Shop-Domain": "alpha.myshopify.com", "X-Shopify-Webhook-Id": "w-1"}
+"""A delivery's headers, complete, so only its body can refuse it (the signature is wrong)."""
+
+
 async def test_webhooks_keep_their_two_megabytes_enforced_while_reading(served: Served) -> None:
-    headers = {"Content-Type": "application/json", "Connection": "close"}
+    headers = {"Content-Type": "application/json", "Connection": "close", **FORGED}
     status, body = await post(served.port, "/webhooks/shopify",
                               headers={**headers, "Content-Length": str(WEBHOOK_LIMIT + 1)})
     assert (status, body) == (413, {"error": "webhook body larger than 2,097,152 bytes"})
     assert served.app.bytes_read == 0
     await post_or_reset(served.port, "/webhooks/shopify", headers=headers, body_chunks=8 * 1024 * 1024 // CHUNK)
     assert WEBHOOK_LIMIT < served.app.bytes_read <= WEBHOOK_LIMIT + 256 * 1024
-    # within the limit, the receiver still judges it: unsigned, so 401
+    # within the limit, the receiver still judges it: forged, so 401
     status, body = await post(served.port, "/webhooks/shopify", headers=headers, body=b"{}")
     assert status == 401
+
+
+async def test_an_unsigned_webhook_is_refused_before_its_body_is_read(served: Served) -> None:
+    # A flood of unsigned bodies then costs the server no reading at all, chunked or declared.
+    headers = {"Content-Type": "application/json", "Connection": "close"}
+    for missing in FORGED:
+        given = {**headers, **{k: v for k, v in FORGED.items() if k != missing}}
+        status, body = await post(served.port, "/webhooks/shopify", headers={**given, "Content-Length": "1000000"})
+        assert (status, body) == (401, {"error": f"webhook rejected: missing header {missing}"})
+        try:
+            status, _ = await post(served.port, "/webhooks/shopify", headers=given, body_chunks=64)
+        except ConnectionError:
+            pass  # answered, and closed with the body unread: as post_or_reset explains
+        else:
+            assert status == 401
+    assert served.app.bytes_read == 0
 
 
 def test_the_graphql_limit_defaults_to_one_megabyte() -> None:
