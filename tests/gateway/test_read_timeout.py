@@ -18,7 +18,6 @@ from .conftest import build_runtime
 from .seed import new_shop, seed
 
 
-
 @pytest.mark.postgres
 async def test_a_read_held_up_past_the_limit_is_a_read_timeout_and_stops_in_postgresql(
         tmp_path: Path, postgres_url: str) -> None:
