@@ -56,7 +56,9 @@ CONTRACT = {
                "unitsCanceled": "Int!", "ordersCanceled": "Int!", "pages": "Int!", "apiCost": "Float!",
                "throttled": "Int!", "retries": "Int!", "error": "String", "progress": "RunProgress"},
     "RunProgress": {"pages": "Int!", "ordersSeen": "Int!", "unitsCanceled": "Int!", "itemsCanceled": "Int!",
-                    "checkpoint": "DateTime", "elapsedSeconds": "Float"},
+                    "ordersCanceled": "Int!", "checkpoint": "DateTime", "elapsedSeconds": "Float",
+                    "apiCost": "Float!", "throttled": "Int!", "retries": "Int!", "bucketAvailable": "Float",
+                    "bucketMaximum": "Float"},
     "UserError": {"field": "[String!]", "message": "String!", "code": "String"},
     "Plugin": {"name": "String!", "module": "String!", "version": "String", "hooks": "[String!]!"},
     "Mutation": {

@@ -90,13 +90,20 @@ def test_run_now_is_watched_live_to_succeeded(browser: Browser, gateway: Gateway
     }""", timeout=30_000)
     live = page.locator(".live [data-run]")
     expect(live).to_contain_text("ETA")
-    expect(live).to_contain_text("the plan's bucket holds")  # cost against the plan's ceiling
+    # cost against the plan's ceiling, from the run's own replies (the standard plan holds 2,000)
+    expect(live.locator("[data-count=bucket]")).to_contain_text("of 2,000 points in use")
+    expect(live).to_contain_text("the plan's bucket holds 2,000")
+    assert 0 < float(live.locator("meter").get_attribute("value") or 0) < 2000
+    assert live.locator("meter").get_attribute("max") == "2000"
+    expect(live.locator("[data-count=cost]")).to_contain_text("points so far")
+    assert int((live.locator("[data-count=cost]").inner_text().split()[0]).replace(",", "")) > 0
     browser.screenshot("live-run")
     expect(live).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
     expect(live.locator("[data-count=orders]")).to_have_text("60")
     expect(live.locator("[data-count=pages]")).to_have_text("6")
     run = gateway.runs("alpha")[0]
     expect(live.locator("[data-count=units]")).to_have_text(f"{run.units_canceled:,}")
+    expect(live.locator("[data-count=cost]")).to_have_text(f"{round(run.api_cost):,} points used")
     # history reloads once the run ends: the run with its counts
     expect(page.locator("table.runs tbody tr").first).to_contain_text("SUCCEEDED")
     # pushed, not polled: a handful of queries, none of them asking after the run

@@ -20,6 +20,21 @@ function etaSeconds(run) {
   return (p.elapsedSeconds * (1 - done)) / done;
 }
 
+// Cost against the plan's ceiling: the bucket as the last reply reported it (points in use of
+// the plan's maximum), else what the shop's connection check said of the plan.
+function Bucket({ progress, connection }) {
+  const ceiling = progress.bucketMaximum;
+  if (ceiling) {
+    const used = Math.max(0, ceiling - (progress.bucketAvailable ?? ceiling));
+    return html`<meter min="0" max=${ceiling} value=${used} high=${ceiling * 0.8} aria-label="Bucket in use"></meter>
+      <span data-count="bucket">${number(Math.round(used))} of ${number(ceiling)} points in use</span>
+      (the plan's bucket holds ${number(ceiling)}; ${number(Math.round(progress.bucketAvailable ?? 0))} free at the last reply)`;
+  }
+  return connection?.apiPoints
+    ? html`the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
+    : html`<span class="muted">not reported yet (the first reply tells it)</span>`;
+}
+
 export function LiveRun({ job, onFinished }) {
   const [run, setRun] = useState(null);
   const [error, setError] = useState(null);
@@ -52,9 +67,8 @@ export function LiveRun({ job, onFinished }) {
         <dt>Pages</dt><dd data-count="pages">${number(live ? p.pages ?? run.pages : run.pages)}</dd>
         <dt>Orders</dt><dd data-count="orders">${number(live ? p.ordersSeen ?? run.ordersSeen : run.ordersSeen)}</dd>
         <dt>Units canceled</dt><dd data-count="units">${number(live ? p.unitsCanceled ?? run.unitsCanceled : run.unitsCanceled)}</dd>
-        <dt>API cost</dt><dd>${number(run.apiCost)} points ${live ? "stored so far" : "used"}${connection?.apiPoints
-          ? `; the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
-          : " (check the shop's connection to see its plan's budget)"}</dd>
+        <dt>API cost</dt><dd data-count="cost">${number(live ? p.apiCost ?? run.apiCost : run.apiCost)} points ${live ? "so far" : "used"}</dd>
+        <dt>Rate-limit bucket</dt><dd><${Bucket} progress=${p} connection=${connection} /></dd>
         <dt>Elapsed</dt><dd>${formatSeconds(p.elapsedSeconds ?? run.durationSeconds)}</dd>
         ${live && html`<dt>ETA</dt><dd>${eta == null ? "not known yet" : `about ${formatSeconds(eta)}`}</dd>`}
       </dl>
