@@ -106,7 +106,7 @@ ENUMS = {
     "OrderStatus": ["OPEN", "CANCELED"],
     "OrderSortKey": ["UPDATED_AT", "CREATED_AT", "ID", "NAME"],
     "OrderItemStatus": ["OPEN", "PARTIALLY_CANCELED", "CANCELED"],
-    "JobRunStatus": ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"],
+    "JobRunStatus": ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "LOST"],
     "RunTrigger": ["SCHEDULE", "MANUAL", "WEBHOOK", "BACKFILL"],
     "TokenRole": ["ADMIN", "READ"],
 }

@@ -24,7 +24,7 @@ JobRunStatus = strawberry.enum(CoreJobRunStatus, name="JobRunStatus")
 RunTrigger = strawberry.enum(CoreRunTrigger, name="RunTrigger")
 
 MAX_UPCOMING = 20
-FINISHED = frozenset({CoreJobRunStatus.SUCCEEDED, CoreJobRunStatus.FAILED, CoreJobRunStatus.SKIPPED})
+FINISHED = frozenset(status for status in CoreJobRunStatus if status.finished)
 
 
 @strawberry.type(description="When a job runs: a cron expression in a timezone, or a fixed interval.")
@@ -96,7 +96,10 @@ def fresher(stored: dict[str, Any] | None, live: dict[str, Any] | None) -> dict[
 @strawberry.type(description="One execution of a job over a window of order updates.")
 class JobRun(Node):
     id: strawberry.ID
-    status: JobRunStatus
+    status: JobRunStatus = strawberry.field(
+        description="FAILED: the run ended itself with an error. LOST: its worker vanished before ending it "
+                    "(killed, cut off, or the queue lost it), so look at the workers and the queue. Both "
+                    "leave the watermark; the next run reads the window again.")
     trigger: RunTrigger
     window_from: datetime | None
     window_thru: datetime | None

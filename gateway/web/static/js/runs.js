@@ -6,7 +6,11 @@ import { html } from "./html.js";
 import { formatSeconds, localInputToIso, viewerZone } from "./time.js";
 import { Field, Loading, Problem, Status, Time } from "./ui.js";
 
-const STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"];
+const STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "LOST", "SKIPPED"];
+// Runs that did not succeed stand out; LOST (its worker vanished) says where to look.
+const UNSUCCESSFUL = new Set(["FAILED", "LOST"]);
+const LOST_HINT = "Lost: its worker vanished before ending it (killed, cut off, or the queue lost it); "
+  + "check the workers and the queue. The next run reads this window again.";
 const number = (n) => (n ?? 0).toLocaleString("en");
 
 // Share of the window read so far, from the newest order stored: known only for a bounded window.
@@ -72,6 +76,7 @@ export function LiveRun({ job, onFinished }) {
         <dt>Elapsed</dt><dd>${formatSeconds(p.elapsedSeconds ?? run.durationSeconds)}</dd>
         ${live && html`<dt>ETA</dt><dd>${eta == null ? "not known yet" : `about ${formatSeconds(eta)}`}</dd>`}
       </dl>
+      ${run.status === "LOST" && html`<p class="lost-hint">${LOST_HINT}</p>`}
       ${run.error && html`<pre class="run-error">${run.error}</pre>`}
     </div>`}
   </section>`;
@@ -125,14 +130,16 @@ export function RunHistory({ jobId, version }) {
         <th scope="col">Pages</th><th scope="col">Orders</th><th scope="col">Items</th><th scope="col">Units</th>
         <th scope="col">API cost</th><th scope="col">Retries</th><th scope="col">Throttled</th><th scope="col">Duration</th>
       </tr></thead>
-      <tbody>${pages.map((run) => html`<tr key=${run.id} class=${run.status === "FAILED" ? "failed" : ""}>
+      <tbody>${pages.map((run) => html`<tr key=${run.id} class=${UNSUCCESSFUL.has(run.status) ? `failed ${run.status.toLowerCase()}` : ""}>
           <td><${Status} status=${run.status} /><br /><small>${run.trigger.toLowerCase()}</small></td>
           <td><${Time} at=${run.startedAt ?? run.queuedAt} /></td>
           <td>${run.windowFrom ? html`<${Time} at=${run.windowFrom} /> →<br /><${Time} at=${run.windowThru} />` : "—"}</td>
           <td>${number(run.pages)}</td><td>${number(run.ordersSeen)}</td><td>${number(run.itemsCanceled)}</td>
           <td>${number(run.unitsCanceled)}</td><td>${number(run.apiCost)}</td><td>${number(run.retries)}</td>
           <td>${number(run.throttled)}</td><td>${formatSeconds(run.durationSeconds)}</td>
-        </tr>${run.error ? html`<tr class="failed error-row"><td colspan="11"><pre class="run-error">${run.error}</pre></td></tr>` : null}`)}
+        </tr>${run.error || run.status === "LOST" ? html`<tr class="failed error-row"><td colspan="11">
+          ${run.status === "LOST" && html`<p class="lost-hint">${LOST_HINT}</p>`}
+          ${run.error && html`<pre class="run-error">${run.error}</pre>`}</td></tr>` : null}`)}
       </tbody>
     </table></div>`}
     ${next && html`<button type="button" onClick=${() => load(next, pages)}>Older runs</button>`}
