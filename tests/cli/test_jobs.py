@@ -200,3 +200,17 @@ def test_a_lost_run_stands_out_in_the_history(cli: Cli, tmp_path: Path, database
     assert (lost["id"], lost["status"]) == (run.id, "LOST")
     assert json.loads(cli("jobs", "history", "1", "--status", "FAILED", "--json").stdout) == []
     assert "LOST (its worker vanished)" in cli("jobs", "history", "--help").stdout
+
+
+def test_the_summary_of_a_waited_for_run_tells_lost_from_failed() -> None:
+    from core import JobRun, JobRunStatus, RunTrigger
+    from gateway.cli.foreground import summary_line
+
+    def ended(status: JobRunStatus, error: str) -> str:
+        return summary_line(JobRun(id=7, job_id=1, status=status, trigger=RunTrigger.MANUAL, error=error),
+                            "acme", "canceled-items", 3.0)
+
+    lost = ended(JobRunStatus.LOST, "lost: its worker stopped renewing the lease")
+    assert "✗[/] canceled-items acme: lost (its worker vanished) after 3.00s: lost: its worker" in lost
+    failed = ended(JobRunStatus.FAILED, "Shopify refused the access token")
+    assert "acme: failed after 3.00s: Shopify refused the access token (run #7; watermark unchanged)" in failed
