@@ -35,15 +35,15 @@ export function Cancellations() {
     </form>
     <${Problem} error=${error} />
     ${!page && !error ? html`<${Loading} what="cancellations" />` : null}
-    ${page && rows.length > 0 && html`<p class="muted">Newest first; page ${cursors.length}.</p>`}
+    ${page && rows.length > 0 && html`<p class="muted">Newest recorded first; page ${cursors.length}.</p>`}
     ${page && rows.length === 0 && html`<p>No canceled unit yet.</p>`}
     ${rows.length > 0 && html`<div class="table-scroll"><table class="cancellations">
-      <thead><tr><th scope="col">Canceled</th><th scope="col">Order</th><th scope="col">Shop</th><th scope="col">SKU</th>
-        <th scope="col">Units</th><th scope="col">Reason</th><th scope="col">Recorded</th></tr></thead>
+      <thead><tr><th scope="col">Recorded</th><th scope="col">Order</th><th scope="col">Shop</th><th scope="col">SKU</th>
+        <th scope="col">Units</th><th scope="col">Reason</th><th scope="col">Canceled in the shop</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr key=${r.id} data-id=${r.id}>
-        <td><${Time} at=${r.canceledAt} /></td><td>${r.order.name}</td><td>${r.shop}</td>
+        <td><${Time} at=${r.recordedAt} /></td><td>${r.order.name}</td><td>${r.shop}</td>
         <td title=${r.item.title}>${r.item.sku ?? "(no SKU)"}</td><td>${r.quantity}</td><td>${r.reason ?? "—"}</td>
-        <td><${Time} at=${r.recordedAt} /></td>
+        <td><${Time} at=${r.canceledAt} /></td>
       </tr>`)}</tbody>
     </table></div>`}
     <div class="actions">

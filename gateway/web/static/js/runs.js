@@ -31,8 +31,8 @@ function Bucket({ progress, connection }) {
   if (ceiling) {
     const used = Math.max(0, ceiling - (progress.bucketAvailable ?? ceiling));
     return html`<meter min="0" max=${ceiling} value=${used} high=${ceiling * 0.8} aria-label="Bucket in use"></meter>
-      <span data-count="bucket">${number(Math.round(used))} of ${number(ceiling)} points in use</span>
-      (the plan's bucket holds ${number(ceiling)}; ${number(Math.round(progress.bucketAvailable ?? 0))} free at the last reply)`;
+      <span data-count="bucket">${number(Math.round(used))} of ${number(ceiling)} points in use</span>${" "}
+      <span class="muted">(the plan's bucket holds ${number(ceiling)}; ${number(Math.round(progress.bucketAvailable ?? 0))} free at the last reply)</span>`;
   }
   return connection?.apiPoints
     ? html`the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
