@@ -99,7 +99,7 @@ class GatewaySpec:
 
     @hookspec
     def on_run_finished(self, shop: Shop, job: Job, run: JobRun) -> None:
-        """A run ended: SUCCEEDED (watermark advanced), FAILED (watermark untouched) or SKIPPED.
+        """A run ended: SUCCEEDED (watermark advanced), FAILED or LOST (watermark untouched) or SKIPPED.
 
         Called once per run, after its final status and counts are stored. Return value
         ignored; exceptions are logged.

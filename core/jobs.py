@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .models import JobRunStatus
+from .reaper import WORK_HORSE_DIED
 from .runtime import Runtime
 from .settings import Settings
 
@@ -108,20 +109,21 @@ def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], 
                       traceback: Any) -> None:
     """RQ failure callback: a job that died outside our own handling (a timeout, a crash before
     the run started) still ends its run as FAILED, so history never shows it queued forever."""
-    _record_run_failure(job, f"{exc_type.__name__}: {value}")
+    _record_run_failure(job, f"{exc_type.__name__}: {value}", JobRunStatus.FAILED)
 
 
 def record_work_horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
     """RQ ``work_horse_killed_handler``: the forked work-horse died (SIGKILL, OOM killer, segfault).
 
-    Runs in the worker's main process, which RQ keeps alive; the run ends FAILED with RQ's words.
+    Runs in the worker's main process, which RQ keeps alive; the run ends LOST (nothing that
+    worked on it ended it) with RQ's words.
     """
     signal_note = f" (signal {os.WTERMSIG(ret_val)})" if ret_val and os.WIFSIGNALED(ret_val) else ""
-    _record_run_failure(job, f"Work-horse terminated unexpectedly; waitpid returned {ret_val}{signal_note}")
+    _record_run_failure(job, f"{WORK_HORSE_DIED}; waitpid returned {ret_val}{signal_note}", JobRunStatus.LOST)
 
 
-def _record_run_failure(job: Any, reason: str) -> None:
-    """End the job's run as FAILED with ``reason`` and free its lease, if the run is still active.
+def _record_run_failure(job: Any, reason: str, status: JobRunStatus) -> None:
+    """End the job's run as ``status`` with ``reason`` and free its lease, if the run is still active.
 
     Never raises (RQ calls this from its own error handling): if this process cannot build a
     runtime (the cause of the failure, sometimes), the scheduler's reaper records it instead.
@@ -135,7 +137,7 @@ def _record_run_failure(job: Any, reason: str) -> None:
             run = tx.get_run(int(run_id))
             if run is None or run.status not in {JobRunStatus.QUEUED, JobRunStatus.RUNNING}:
                 return
-            tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
+            tx.update_run(run.id, status=status, finished_at=runtime.now(),
                           error=f"the worker could not finish the run: {reason}"[:500])
             tx.release_lease(run.job_id, run_id=run.id)
     except Exception:

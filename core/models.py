@@ -160,7 +160,16 @@ class JobRunStatus(str, enum.Enum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    """The run ended itself with an error (the source, the store, a refusal), or RQ failed its job."""
     SKIPPED = "SKIPPED"
+    LOST = "LOST"
+    """Its worker vanished without ending it (killed, cut off, its queue flushed, never picked up):
+    ended by the reaper, RQ's work-horse handler or the run that took its job over. Like FAILED,
+    the watermark stays and the next run reads the window again."""
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobRunStatus.QUEUED, JobRunStatus.RUNNING)
 
 
 class RunTrigger(str, enum.Enum):

@@ -7,11 +7,14 @@ build one (a plugin missing there) cannot record anything. The reaper runs in th
 with a working runtime, and covers what is left:
 
 * a RUNNING run whose lease expired more than a grace ago and that nobody took over (worker and
-  work-horse killed at once, a machine gone): FAILED, lease freed;
+  work-horse killed at once, a machine gone): LOST, lease freed;
 * a QUEUED or RUNNING run whose RQ job is failed, stopped or canceled: FAILED with RQ's reason (the
-  last line of its ``exc_info``);
-* a QUEUED run whose RQ job vanished (Redis flushed or restarted without persistence): FAILED;
-* a QUEUED run no worker picked up within the job timeout: FAILED.
+  last line of its ``exc_info``), or LOST when that reason is a work-horse that died;
+* a QUEUED run whose RQ job vanished (Redis flushed or restarted without persistence): LOST;
+* a QUEUED run no worker picked up within the job timeout: LOST.
+
+LOST, not FAILED, when nothing that worked on the run ended it: an admin then looks at workers
+and the queue, not at the shop (see :class:`core.JobRunStatus`).
 
 Its cost is flat: one query for every job, one for their QUEUED/RUNNING runs, and one Redis lookup
 per such run (a handful), whatever the number of jobs or of finished runs.
@@ -43,6 +46,9 @@ MAX_GRACE_SECONDS = 30
 """A lease lapsed this long (or one lease period, if shorter) before the reaper ends its run."""
 
 _RQ_ENDED = frozenset({"failed", "stopped", "canceled"})
+
+WORK_HORSE_DIED = "Work-horse terminated unexpectedly"
+"""How RQ words the death of a work-horse (killed, out of memory), in its handler and its job's exc_info."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +108,10 @@ def _verdict(runtime: Runtime, queue: QueueBackend | None, job: Job, run: JobRun
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
         queue, rq_state, rq_job = None, None, None  # Redis is away: judge by the lease alone this time
     if rq_state in _RQ_ENDED:
-        reason = f"the worker could not finish the run (RQ job {rq_state}): {rq_failure_reason(rq_job)}"
-        return _fail(runtime, job, run, reason, expected=run.status)
+        rq_reason = rq_failure_reason(rq_job)
+        reason = f"the worker could not finish the run (RQ job {rq_state}): {rq_reason}"
+        status = JobRunStatus.LOST if rq_reason.startswith(WORK_HORSE_DIED) else JobRunStatus.FAILED
+        return _fail(runtime, job, run, reason, expected=run.status, status=status)
     if run.status is JobRunStatus.RUNNING:
         return _reap_if_lease_lapsed(runtime, job, run, now, grace)
     queued_at = run.queued_at
@@ -111,10 +119,10 @@ def _verdict(runtime: Runtime, queue: QueueBackend | None, job: Job, run: JobRun
         return None  # it may be on its way to the queue right now
     if queue is not None and rq_state is None:
         reason = "its RQ job vanished before a worker started it (was Redis flushed or restarted?)"
-        return _fail(runtime, job, run, reason, expected=JobRunStatus.QUEUED)
+        return _fail(runtime, job, run, reason, expected=JobRunStatus.QUEUED, status=JobRunStatus.LOST)
     if queued_at < now - timedelta(seconds=runtime.settings.job_timeout_seconds):
         reason = "never picked up by a worker (was the queue flushed or no worker running?)"
-        return _fail(runtime, job, run, reason, expected=JobRunStatus.QUEUED)
+        return _fail(runtime, job, run, reason, expected=JobRunStatus.QUEUED, status=JobRunStatus.LOST)
     return None
 
 
@@ -147,23 +155,24 @@ def _reap_if_lease_lapsed(runtime: Runtime, job: Job, run: JobRun, now: datetime
             return None
         reason = (f"lost: its worker stopped renewing the lease (killed, or cut off) and it lapsed more "
                   f"than {int(grace.total_seconds())} s ago; the window is read again by the next run")
-        final = _record_failure(runtime, tx, current, reason)
+        final = _record_failure(runtime, tx, current, reason, JobRunStatus.LOST)
         tx.release_lease(job.id, run_id=claim)
     return _reported(runtime, job, current, final)
 
 
-def _fail(runtime: Runtime, job: Job, run: JobRun, reason: str, *, expected: JobRunStatus) -> Reaped | None:
+def _fail(runtime: Runtime, job: Job, run: JobRun, reason: str, *, expected: JobRunStatus,
+          status: JobRunStatus) -> Reaped | None:
     with runtime.storage.transaction() as tx:
         current = tx.get_run(run.id)
         if current is None or current.status is not expected:
             return None  # it moved on while we looked
-        final = _record_failure(runtime, tx, current, reason)
+        final = _record_failure(runtime, tx, current, reason, status)
         tx.release_lease(job.id, run_id=run.id)
     return _reported(runtime, job, current, final)
 
 
-def _record_failure(runtime: Runtime, tx: StorageTx, run: JobRun, reason: str) -> JobRun:
-    return tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(), error=reason[:500])
+def _record_failure(runtime: Runtime, tx: StorageTx, run: JobRun, reason: str, status: JobRunStatus) -> JobRun:
+    return tx.update_run(run.id, status=status, finished_at=runtime.now(), error=reason[:500])
 
 
 def _reported(runtime: Runtime, job: Job, was: JobRun, final: JobRun) -> Reaped:
@@ -175,4 +184,4 @@ def _reported(runtime: Runtime, job: Job, was: JobRun, final: JobRun) -> Reaped:
     return Reaped(run_id=final.id, job_id=final.job_id, was=was.status, error=final.error or "")
 
 
-__all__ = ["MAX_GRACE_SECONDS", "Reaped", "reap_runs", "reaper_grace", "rq_failure_reason"]
+__all__ = ["MAX_GRACE_SECONDS", "WORK_HORSE_DIED", "Reaped", "reap_runs", "reaper_grace", "rq_failure_reason"]

@@ -98,7 +98,7 @@ def _execute_run(runtime: Runtime, run_id: int, progress: ProgressSink | None) -
         # We hold the lease: any other RUNNING run of this job lost its worker.
         for other in tx.active_runs(job.id):
             if other.id != run.id and other.status is JobRunStatus.RUNNING:
-                tx.update_run(other.id, status=JobRunStatus.FAILED, finished_at=now,
+                tx.update_run(other.id, status=JobRunStatus.LOST, finished_at=now,
                               error="abandoned: its worker stopped before finishing (lease expired); "
                                     "the window is read again by this run")
     try:

@@ -181,10 +181,15 @@ class StorageTx(Protocol):
         ...
 
     def list_cancellations(self, *, shop_id: int | None = None, since: datetime | None = None,
-                           until: datetime | None = None, first: int, after: str | None = None) -> Slice[Cancellation]:
+                           until: datetime | None = None, first: int, after: str | None = None,
+                           reverse: bool = False) -> Slice[Cancellation]:
         """In commit order: what integrators poll. A poller resuming from its last cursor sees
         every row committed since, including one a slower transaction commits after the
-        poller read newer rows (the storage delays such rows rather than skip them)."""
+        poller read newer rows (the storage delays such rows rather than skip them).
+
+        ``reverse``: newest first, ``after`` then pages back to older rows; a reader paging back
+        from its first page meets every older row exactly once (a row held back is newer than
+        all it has listed)."""
         ...
 
     # api tokens ----------------------------------------------------------------------------

@@ -6,8 +6,8 @@ A trial: a fresh PostgreSQL database, a queue of its own on Redis, a simulated s
 socket (each reply slowed a little so the window spans many pages and seconds), one `sync-gateway
 worker`. The run is killed ``uniform(0, 1.2 x window time)`` after it starts; a worker killed with
 it is started again (as a service manager would). The scheduler's tick runs every half second. The
-run that was killed must end (FAILED with a reason, or SUCCEEDED if its work-horse outlived its
-worker) no later than a minute past its lease; then run-now runs are queued until one succeeds,
+run that was killed must end (LOST or FAILED with a reason, or SUCCEEDED if its work-horse outlived
+its worker) no later than a minute past its lease; then run-now runs are queued until one succeeds,
 and the store must equal the shop's ground truth.
 """
 
@@ -39,7 +39,7 @@ from .services import fresh_postgres_database
 
 KINDS = ("horse", "worker", "both")
 TOKEN = "shpat_chaos"
-FINAL = {JobRunStatus.SUCCEEDED, JobRunStatus.FAILED, JobRunStatus.SKIPPED}
+FINAL = {status for status in JobRunStatus if status.finished}
 
 
 @dataclass(frozen=True)

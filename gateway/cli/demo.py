@@ -237,7 +237,7 @@ def _wait_for(runtime: Runtime, run_id: int, *, timeout: float) -> JobRun:
         with runtime.storage.transaction() as tx:
             run = tx.get_run(run_id)
         assert run is not None
-        if run.status in {JobRunStatus.SUCCEEDED, JobRunStatus.FAILED, JobRunStatus.SKIPPED}:
+        if run.status.finished:
             return run
         if time.monotonic() > deadline:
             return run

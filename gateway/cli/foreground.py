@@ -115,7 +115,8 @@ def summary_line(run: JobRun, shop: str, kind: str, seconds: float) -> str:
                 f"{run.throttled} throttled, {run.retries} retries (run #{run.id})")
     if run.status is JobRunStatus.SKIPPED:
         return f"[yellow]–[/] {kind} {shop}: skipped: {run.error} (run #{run.id})"
-    return f"[red]✗[/] {kind} {shop}: failed after {seconds:.2f}s: {run.error} (run #{run.id}; watermark unchanged)"
+    ended = "lost (its worker vanished)" if run.status is JobRunStatus.LOST else "failed"
+    return f"[red]✗[/] {kind} {shop}: {ended} after {seconds:.2f}s: {run.error} (run #{run.id}; watermark unchanged)"
 
 
 @overload

@@ -221,7 +221,8 @@ def backfill(
 def history(
     job_id: JobIdArg = None,
     status: Annotated[Optional[str], typer.Option(help="Only runs with this status: QUEUED, RUNNING, "
-                                                       "SUCCEEDED, FAILED or SKIPPED.")] = None,
+                                                       "SUCCEEDED, FAILED, SKIPPED or LOST (its worker "
+                                                       "vanished).")] = None,
     since: Annotated[Optional[datetime], typer.Option(help=f"Runs started at or after ({TIME_HELP}).")] = None,
     until: Annotated[Optional[datetime], typer.Option(help=f"Runs started before ({TIME_HELP}).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many runs, newest first.")] = 20,
@@ -270,17 +271,26 @@ def _print_history(job: Job, runs: tuple[JobRun, ...]) -> None:
                   "units", "cost", "retries", "throttled", "duration", "error",
                   title=f"job {job.id}: {job.shop} {job.kind}", title_justify="left")
     for run in runs:
-        style = {JobRunStatus.FAILED: "bold red", JobRunStatus.SUCCEEDED: "green",
-                 JobRunStatus.SKIPPED: "yellow"}.get(run.status, "cyan")
+        style = {JobRunStatus.FAILED: "bold white on red", JobRunStatus.LOST: "bold white on red",
+                 JobRunStatus.SUCCEEDED: "green", JobRunStatus.SKIPPED: "yellow"}.get(run.status, "cyan")
+        # A mark as well as a colour: it must stand out in a log file or a colourless terminal too.
+        mark = "✗ " if run.status in (JobRunStatus.FAILED, JobRunStatus.LOST) else ""
         seconds = duration_seconds(run)
         window = (f"{run.window_from:%Y-%m-%d %H:%M:%S} → {run.window_thru:%Y-%m-%d %H:%M:%S}"
                   if run.window_from and run.window_thru else "-")
-        table.add_row(f"#{run.id}", f"[{style}]{run.status.value}[/]", run.trigger.value,
+        table.add_row(f"#{run.id}", f"[{style}]{mark}{run.status.value}[/]", run.trigger.value,
                       f"{run.started_at or run.queued_at:%Y-%m-%d %H:%M:%S}" if run.started_at or run.queued_at
                       else "-", window, str(run.pages), f"{run.orders_seen:,}", f"{run.items_canceled:,}",
                       f"{run.units_canceled:,}", f"{run.api_cost:,.0f}", str(run.retries), str(run.throttled),
                       f"{seconds:.2f}s" if seconds is not None else "-", run.error or "")
     console.print(table)
+    failed = sum(run.status is JobRunStatus.FAILED for run in runs)
+    lost = sum(run.status is JobRunStatus.LOST for run in runs)
+    if failed or lost:
+        parts = ([f"{failed} FAILED (its error says why)"] if failed else []) + (
+            [f"{lost} LOST (its worker vanished: check the workers and the queue)"] if lost else [])
+        console.print(f"[bold red]✗ {failed + lost} of {len(runs)} runs did not succeed:[/] {'; '.join(parts)}",
+                      highlight=False)
 
 
 def _start(runtime: Runtime, job: Job, wait: bool, create: Callable[[Enqueue], JobRun], *,

@@ -167,3 +167,50 @@ def test_with_redis_run_queues_for_a_worker_and_wait_follows_it(cli: Cli, redis_
         waiting.wait()
     assert waiting.returncode == 0, errors
     assert out.strip().startswith("✓ canceled-items acme: ") and "(run #2)" in out
+
+
+def test_a_lost_run_stands_out_in_the_history(cli: Cli, tmp_path: Path, database_url: str) -> None:
+    from core import JobRunStatus, RunTrigger
+    from core.plugins import make_plugin_manager
+    from core.reaper import reap_runs
+    from core.runtime import Runtime
+    from core.settings import Settings
+
+    # One run succeeds; the next one's worker vanishes mid-run and the reaper ends it.
+    cli("jobs", "run", "1")
+    runtime = Runtime.build(Settings(data_dir=tmp_path / "reaper", database_url=database_url,
+                                     secret_key=TEST_SECRET_KEY), pm=make_plugin_manager())  # type: ignore[arg-type]
+    try:
+        now = runtime.now()
+        with runtime.storage.transaction() as tx:
+            run = tx.create_run(job_id=1, trigger=RunTrigger.SCHEDULE)
+            tx.update_run(run.id, status=JobRunStatus.RUNNING, queued_at=now - timedelta(minutes=5), started_at=now)
+            assert tx.acquire_lease(1, run_id=run.id, holder="vanished", now=now - timedelta(minutes=3),
+                                    expires_at=now - timedelta(minutes=2))
+        assert [r.run_id for r in reap_runs(runtime)] == [run.id]
+    finally:
+        runtime.close()
+
+    table = cli("jobs", "history", "1").stdout
+    (lost_row,) = [line for line in table.splitlines() if f"#{run.id} " in line]
+    assert "✗ LOST" in lost_row and "lost: its worker stopped renewing the lease" in lost_row
+    assert "✗" not in next(line for line in table.splitlines() if "#1 " in line)  # the SUCCEEDED one
+    assert "✗ 1 of 2 runs did not succeed: 1 LOST (its worker vanished: check the workers and the queue)" in table
+    (lost,) = json.loads(cli("jobs", "history", "1", "--status", "lost", "--json").stdout)
+    assert (lost["id"], lost["status"]) == (run.id, "LOST")
+    assert json.loads(cli("jobs", "history", "1", "--status", "FAILED", "--json").stdout) == []
+    assert "LOST (its worker vanished)" in cli("jobs", "history", "--help").stdout
+
+
+def test_the_summary_of_a_waited_for_run_tells_lost_from_failed() -> None:
+    from core import JobRun, JobRunStatus, RunTrigger
+    from gateway.cli.foreground import summary_line
+
+    def ended(status: JobRunStatus, error: str) -> str:
+        return summary_line(JobRun(id=7, job_id=1, status=status, trigger=RunTrigger.MANUAL, error=error),
+                            "acme", "canceled-items", 3.0)
+
+    lost = ended(JobRunStatus.LOST, "lost: its worker stopped renewing the lease")
+    assert "✗[/] canceled-items acme: lost (its worker vanished) after 3.00s: lost: its worker" in lost
+    failed = ended(JobRunStatus.FAILED, "Shopify refused the access token")
+    assert "acme: failed after 3.00s: Shopify refused the access token (run #7; watermark unchanged)" in failed

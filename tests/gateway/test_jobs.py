@@ -32,7 +32,7 @@ def make_run(api: Api, job_id: int, status: JobRunStatus, **changes):
         run = tx.create_run(job_id=job_id, trigger=RunTrigger.SCHEDULE)
         if status is not JobRunStatus.QUEUED:
             changes.setdefault("started_at", now - timedelta(seconds=30))
-        if status in (JobRunStatus.SUCCEEDED, JobRunStatus.FAILED):
+        if status in (JobRunStatus.SUCCEEDED, JobRunStatus.FAILED, JobRunStatus.LOST):
             changes.setdefault("finished_at", now)
         return tx.update_run(run.id, status=status, queued_at=now - timedelta(seconds=40), **changes)
 

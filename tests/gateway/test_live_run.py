@@ -24,8 +24,9 @@ from .wsclient import graphql_ws
 pytestmark = pytest.mark.slow
 
 WATCH = """subscription($job: ID!) { jobRunUpdated(jobId: $job) {
-  id status trigger pages ordersSeen unitsCanceled itemsCanceled error
-  progress { pages ordersSeen unitsCanceled itemsCanceled checkpoint elapsedSeconds } } }"""
+  id status trigger pages ordersSeen unitsCanceled itemsCanceled ordersCanceled apiCost throttled retries error
+  progress { pages ordersSeen unitsCanceled itemsCanceled ordersCanceled checkpoint elapsedSeconds
+             apiCost throttled retries bucketAvailable bucketMaximum } } }"""
 
 
 async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: str) -> None:
@@ -83,6 +84,14 @@ async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: 
     assert pages == sorted(pages) and 0 < pages[0] and max(pages) <= 6
     assert all(p["checkpoint"] is not None for p in live)
     assert final["progress"]["ordersSeen"] == 60
+    # cost used against the plan's ceiling, as it happens: the standard plan's bucket holds 2,000
+    costs = [p["apiCost"] for p in live]
+    assert costs == sorted(costs) and costs[0] > 0
+    assert all(p["bucketMaximum"] == 2000 and 0 <= p["bucketAvailable"] <= 2000 for p in live), live
+    assert all(p["bucketAvailable"] < 2000 for p in live)  # each reply was charged to the bucket
+    ended = final["progress"]
+    assert (ended["apiCost"], ended["throttled"], ended["retries"], ended["ordersCanceled"]) == (
+        final["apiCost"], final["throttled"], final["retries"], final["ordersCanceled"])
     assert stored["data"]["jobRun"] == {"status": "SUCCEEDED", "ordersSeen": 60,
                                         "unitsCanceled": final["unitsCanceled"]}
     assert stored["data"]["orders"]["totalCount"] == 60

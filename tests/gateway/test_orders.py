@@ -249,3 +249,51 @@ async def test_cancellations_since_and_until_follow_recorded_time(api: Api, shop
     assert earlier["cancellations"]["nodes"] == []
     window = await api.data(CANCELLATIONS, {"first": 50, "since": recorded[0], "until": "2999-01-01T00:00:00Z"})
     assert len(window["cancellations"]["nodes"]) == len(everything)
+
+
+NEWEST_CANCELLATIONS = """
+query($first: Int, $after: String, $shop: String, $since: DateTime, $until: DateTime) {
+  cancellations(first: $first, after: $after, shop: $shop, since: $since, until: $until, reverse: true) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id } }
+    nodes { id recordedAt shop }
+  }
+}
+"""
+
+
+async def _every_page(api: Api, document: str, first: int, **variables) -> list[dict]:
+    seen, after = [], None
+    while True:
+        data = (await api.data(document, {"first": first, "after": after, **variables}))["cancellations"]
+        info = data["pageInfo"]
+        assert info["hasPreviousPage"] is (after is not None)
+        assert [e["node"]["id"] for e in data["edges"]] == [n["id"] for n in data["nodes"]]
+        if data["edges"]:
+            assert info["endCursor"] == data["edges"][-1]["cursor"]
+            assert info.get("startCursor", data["edges"][0]["cursor"]) == data["edges"][0]["cursor"]
+        seen.extend(data["nodes"])
+        if not info["hasNextPage"]:
+            return seen
+        after = info["endCursor"]
+
+
+async def test_cancellations_newest_first_page_back_through_the_feed_in_reverse(api: Api, shops) -> None:
+    oldest_first = [n["id"] for n in await _every_page(api, CANCELLATIONS, 50)]
+    assert len(oldest_first) == 16
+    for first in (1, 3, 50):
+        assert [n["id"] for n in await _every_page(api, NEWEST_CANCELLATIONS, first)] == oldest_first[::-1]
+    beta = await _every_page(api, NEWEST_CANCELLATIONS, 3, shop="beta")
+    assert [n["id"] for n in beta] == [n["id"] for n in await _every_page(api, CANCELLATIONS, 3, shop="beta")][::-1]
+    assert {n["shop"] for n in beta} == {"beta"}
+    assert await _every_page(api, NEWEST_CANCELLATIONS, 3, until="2000-01-01T00:00:00Z") == []
+    assert await _every_page(api, NEWEST_CANCELLATIONS, 3, shop="nowhere") == []
+
+
+async def test_cancellation_cursors_hold_only_in_the_direction_that_made_them(api: Api, shops) -> None:
+    forward = (await api.data(CANCELLATIONS, {"first": 2}))["cancellations"]["pageInfo"]["endCursor"]
+    backward = (await api.data(NEWEST_CANCELLATIONS, {"first": 2}))["cancellations"]["pageInfo"]["endCursor"]
+    for document, cursor in ((NEWEST_CANCELLATIONS, forward), (CANCELLATIONS, backward)):
+        error = await api.error(document, {"first": 2, "after": cursor})
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "another listing or sort order" in error["message"]

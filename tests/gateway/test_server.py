@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from core import JobRunStatus, TokenRole
+from core import JobRunStatus, RunTrigger, TokenRole
 from core.apitokens import issue_token
 from core.jobcontrol import run_job_now
 from core.queues import QueueBackend
@@ -202,3 +202,31 @@ async def test_an_unexpected_failure_mid_subscription_is_masked_and_logged(
         runtime.close()
     reference = error["extensions"]["reference"]
     assert any(reference in r.getMessage() and "Traceback" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_run_the_reaper_finds_lost_is_pushed_as_lost_and_ends_the_subscription(server: Server) -> None:
+    from core.reaper import reap_runs
+
+    _, job = new_shop(server.runtime, "alpha")
+    now = server.runtime.now()
+    with server.runtime.storage.transaction() as tx:
+        run = tx.create_run(job_id=job.id, trigger=RunTrigger.SCHEDULE)
+        tx.update_run(run.id, status=JobRunStatus.RUNNING, queued_at=now - timedelta(minutes=5), started_at=now)
+        assert tx.acquire_lease(job.id, run_id=run.id, holder="vanished", now=now - timedelta(minutes=3),
+                                expires_at=now - timedelta(minutes=2))
+    async with graphql_ws(server.url, init_payload={"Authorization": f"Bearer {server.read}"}) as ws:
+        operation = await ws.start(WATCH, {"job": ids.encode("Job", job.id)})
+        assert (await ws.receive())["payload"]["data"]["jobRunUpdated"]["status"] == "RUNNING"
+        assert [r.run_id for r in reap_runs(server.runtime)] == [run.id]
+        assert (await ws.receive())["payload"]["data"]["jobRunUpdated"]["status"] == "LOST"
+        assert await ws.receive() == {"id": operation, "type": "complete"}  # LOST is an end
+    async with httpx2.AsyncClient(base_url=server.url) as client:
+        body = (await client.post("/graphql", headers={"Authorization": f"Bearer {server.read}"}, json={
+            "query": "query($job: ID!) { lost: jobRuns(jobId: $job, status: LOST) { nodes { id status error } } "
+                     "failed: jobRuns(jobId: $job, status: FAILED) { nodes { id } } }",
+            "variables": {"job": ids.encode("Job", job.id)}})).json()
+    assert "errors" not in body, body
+    (lost,) = body["data"]["lost"]["nodes"]
+    assert (lost["id"], lost["status"]) == (ids.encode("JobRun", run.id), "LOST")
+    assert lost["error"].startswith("lost: its worker stopped renewing the lease")
+    assert body["data"]["failed"]["nodes"] == []

@@ -58,7 +58,7 @@ def test_a_run_stopped_past_its_lease_stops_when_resumed_and_writes_nothing_over
         wait_for(second_running, timeout=30)
         with runtime.storage.transaction() as tx:
             abandoned = tx.get_run(first.id)
-        assert abandoned.status is JobRunStatus.FAILED and "abandoned" in (abandoned.error or "")
+        assert abandoned.status is JobRunStatus.LOST and "abandoned" in (abandoned.error or "")
 
         signal_work_horses(worker, "CONT")
         rq_job = queue.fetch(first.rq_job_id)
@@ -80,5 +80,5 @@ def test_a_run_stopped_past_its_lease_stops_when_resumed_and_writes_nothing_over
     assert (after.status, after.error, after.pages, after.orders_seen) == (
         abandoned.status, abandoned.error, abandoned.pages, abandoned.orders_seen)
     assert watermark == final.window_thru
-    assert rq_job.return_value() is None or rq_job.return_value()["status"] == "FAILED"
+    assert rq_job.return_value() is None or rq_job.return_value()["status"] == "LOST"
     assert stored_canceled(runtime, shop.id) == {k: v for k, v in sim.truth().canceled_units.items() if v}

@@ -1,6 +1,6 @@
-"""Runs tell the truth within a minute: a run whose work-horse died, whose worker died with it,
-whose RQ job failed before the run began or vanished from Redis, ends FAILED with the reason and
-frees its job's lease. Real PostgreSQL, real Redis, real `sync-gateway worker` processes.
+"""Runs tell the truth within a minute: a run whose work-horse died, whose worker died with it or
+whose RQ job vanished from Redis ends LOST; one whose RQ job failed before the run began ends
+FAILED; each with the reason, and its job's lease freed. Real PostgreSQL, real Redis, real `sync-gateway worker` processes.
 
 The simulated shop is *stalled* (its replies held) to keep a run RUNNING for as long as a test
 needs, with the worker process alive: no SIGSTOP needed.
@@ -86,7 +86,7 @@ def lease_is_free(runtime: Runtime, job: Job) -> bool:
     return taken
 
 
-def test_a_killed_work_horse_fails_its_run_with_rqs_reason_and_frees_the_lease(
+def test_a_killed_work_horse_loses_its_run_with_rqs_reason_and_frees_the_lease(
     tmp_path: Path, sim: ShopSimulator, sim_url: str, postgres_url: str, redis_url: str, queue_name: str
 ) -> None:
     # A long lease: the run must end through RQ's work-horse death handling, not by lease expiry.
@@ -98,7 +98,7 @@ def test_a_killed_work_horse_fails_its_run_with_rqs_reason_and_frees_the_lease(
     try:
         (horse,) = wait_for(lambda: children(worker.pid), timeout=10)  # type: ignore[attr-defined]
         kill(horse)
-        wait_for(lambda: get_run(runtime, run.id).status is JobRunStatus.FAILED, timeout=30)
+        wait_for(lambda: get_run(runtime, run.id).status is JobRunStatus.LOST, timeout=30)
         failed = get_run(runtime, run.id)
         assert "Work-horse terminated unexpectedly" in (failed.error or "")
         assert "signal 9" in (failed.error or "")
@@ -110,7 +110,7 @@ def test_a_killed_work_horse_fails_its_run_with_rqs_reason_and_frees_the_lease(
         runtime.close()
 
 
-def test_a_run_whose_worker_and_work_horse_died_fails_within_a_minute_of_its_lease_even_when_paused(
+def test_a_run_whose_worker_and_work_horse_died_is_lost_within_a_minute_of_its_lease_even_when_paused(
     runtime: Runtime, sim: ShopSimulator, sim_url: str, postgres_url: str, redis_url: str, queue_name: str
 ) -> None:
     queue = QueueBackend.from_settings(runtime.settings)
@@ -128,7 +128,7 @@ def test_a_run_whose_worker_and_work_horse_died_fails_within_a_minute_of_its_lea
 
     def reaped() -> bool:
         tick(runtime, queue.enqueue_run)
-        return get_run(runtime, run.id).status is JobRunStatus.FAILED
+        return get_run(runtime, run.id).status is JobRunStatus.LOST
 
     wait_for(reaped, timeout=LEASE + 60, every=0.5)
     assert time.monotonic() - killed_at < LEASE + 60
@@ -205,7 +205,7 @@ def test_a_job_rq_failed_before_the_run_started_is_failed_with_rqs_reason_within
     assert last_line.strip() in error  # RQ's own words
 
 
-def test_a_queued_run_whose_rq_job_vanished_is_failed(runtime: Runtime, sim_url: str) -> None:
+def test_a_queued_run_whose_rq_job_vanished_is_lost(runtime: Runtime, sim_url: str) -> None:
     queue = QueueBackend.from_settings(runtime.settings)
     _, (job,) = add_shop(runtime, NewShop(name="acme", url=sim_url, token=TOKEN))
     run = run_job_now(runtime, queue.enqueue_run, job.id)
@@ -213,5 +213,5 @@ def test_a_queued_run_whose_rq_job_vanished_is_failed(runtime: Runtime, sim_url:
     queue.purge()  # as a flushed Redis would
     wait_for(lambda: tick(runtime, queue.enqueue_run).lost == 1, timeout=LEASE + 10, every=0.5)
     failed = get_run(runtime, run.id)
-    assert failed.status is JobRunStatus.FAILED
+    assert failed.status is JobRunStatus.LOST
     assert "vanished" in (failed.error or "")

@@ -141,7 +141,7 @@ def test_a_worker_killed_mid_window_loses_nothing_and_doubles_nothing(
     assert stored_canceled(runtime, shop.id) == expected
     assert all(partial[k] <= expected[k] for k in partial)
     with runtime.storage.transaction() as tx:
-        assert tx.get_run(killed.id).status is JobRunStatus.FAILED
+        assert tx.get_run(killed.id).status is JobRunStatus.LOST
         assert "abandoned" in (tx.get_run(killed.id).error or "")
         history = tx.list_cancellations(shop_id=shop.id, first=10_000)
     units_in_history: dict[int, int] = {}

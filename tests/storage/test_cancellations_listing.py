@@ -112,3 +112,76 @@ def test_a_malformed_history_cursor_is_a_validation_error(storage: Storage, hist
     with storage.transaction() as tx, pytest.raises(ValidationError) as caught:
         tx.list_cancellations(first=5, after="garbage")
     assert caught.value.field == "after"
+
+
+def _page_back(storage: Storage, size: int, **filters: object) -> list[Cancellation]:
+    """Newest first, page after page, as the job manager's Cancellations screen reads it."""
+    seen: list[Cancellation] = []
+    after = None
+    with storage.read() as tx:
+        while True:
+            page = tx.list_cancellations(first=size, after=after, reverse=True, **filters)  # type: ignore[arg-type]
+            assert page.has_previous is (after is not None)
+            seen += page.items
+            if not page.has_next:
+                return seen
+            after = page.cursors[-1]
+
+
+def test_newest_first_lists_the_history_in_reverse_commit_order_exactly_once(
+    storage: Storage, history: list[Cancellation]
+) -> None:
+    oldest_first = _poll(storage, 100)
+    for size in (1, 5, 100):
+        assert _page_back(storage, size) == oldest_first[::-1]
+
+
+def test_newest_first_keeps_the_shop_and_time_filters(
+    storage: Storage, shop: Shop, other_shop: Shop, history: list[Cancellation]
+) -> None:
+    assert _page_back(storage, 3, shop_id=shop.id) == _poll(storage, 3, shop_id=shop.id)[::-1]
+    assert _page_back(storage, 3, since=at(10), until=at(30)) == _poll(storage, 3, since=at(10), until=at(30))[::-1]
+    assert _page_back(storage, 3, shop_id=other_shop.id, until=at(30)) == []
+
+
+def test_rows_recorded_while_paging_back_do_not_shift_the_older_pages(
+    storage: Storage, shop: Shop, history: list[Cancellation]
+) -> None:
+    with storage.read() as tx:
+        first = tx.list_cancellations(first=5, reverse=True)
+    _apply(storage, shop, 90, 40)  # newer than the page being read back from
+    with storage.read() as tx:
+        second = tx.list_cancellations(first=100, after=first.cursors[-1], reverse=True)
+    assert [*first.items, *second.items] == _poll(storage, 100)[:-1][::-1]
+
+
+@pytest.mark.postgres
+def test_newest_first_holds_back_a_slower_writers_row_and_then_lists_it_on_top(postgres_url: str, backend) -> None:  # type: ignore[no-untyped-def]
+    # Held back like the oldest-first feed: listed newest first only once it is settled, and
+    # then above every row listed before, so a reader paging back never has it behind its cursor.
+    storage = backend.open(postgres_url)
+    try:
+        storage.upgrade()
+        with storage.transaction() as tx:
+            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        before = _apply(storage, shop, 1, 1)
+        with storage.transaction() as slow:
+            early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(2, line(20, canceled=1))),
+                                    now=at(2)).cancellations
+            late = _apply(storage, shop, 3, 3)
+            with storage.read() as tx:
+                assert list(tx.list_cancellations(first=10, reverse=True).items) == list(before)
+        with storage.read() as tx:
+            assert list(tx.list_cancellations(first=10, reverse=True).items) == [*late, *early, *before]
+    finally:
+        storage.dispose()
+
+
+def test_a_cursor_from_newest_first_pages_back_and_one_past_the_oldest_row_is_empty(
+    storage: Storage, history: list[Cancellation]
+) -> None:
+    with storage.read() as tx:
+        oldest = tx.list_cancellations(first=100, reverse=True)
+        assert not oldest.has_next
+        beyond = tx.list_cancellations(first=100, after=oldest.cursors[-1], reverse=True)
+    assert (beyond.items, beyond.has_next, beyond.has_previous) == ((), False, True)

@@ -77,7 +77,7 @@ class Gateway:
         while time.monotonic() < deadline:
             with self.runtime.storage.transaction() as tx:
                 run = tx.get_run(run_id)
-            if run is not None and run.status in {JobRunStatus.SUCCEEDED, JobRunStatus.FAILED}:
+            if run is not None and run.status.finished and run.status is not JobRunStatus.SKIPPED:
                 return run
             time.sleep(0.05)
         raise AssertionError(f"run {run_id} did not finish in {timeout}s")

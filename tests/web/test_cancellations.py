@@ -6,51 +6,60 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from core import OrderQuery
+from core import Cancellation
+from gateway.api import ids
 
 from .conftest import Browser, Gateway, imported
 
 
-def canceled_orders(gateway: Gateway) -> dict[str, int]:
-    """Order name -> canceled units, as stored."""
-    found: dict[str, int] = {}
-    with gateway.runtime.storage.transaction() as tx:
-        page = tx.list_orders(OrderQuery(shop_id=gateway.shops["alpha"].id, has_canceled_items=True), first=250)
-        for order in page.items:
-            found[order.name] = sum(i.canceled_quantity for i in tx.items_for_orders([order.id])[order.id])
-    return found
+def feed_newest_first(gateway: Gateway) -> list[Cancellation]:
+    """Every recorded cancellation of alpha, newest first, as the store lists them."""
+    with gateway.runtime.storage.read() as tx:
+        page = tx.list_cancellations(shop_id=gateway.shops["alpha"].id, first=1000, reverse=True)
+    assert not page.has_next
+    return list(page.items)
 
 
 @pytest.mark.parametrize("gateway", [{"orders": 200}], indirect=True)
 def test_the_newest_cancellations_after_an_import(browser: Browser, gateway: Gateway) -> None:
     imported(gateway)
-    expected = canceled_orders(gateway)
-    assert len(expected) > 40  # more than two pages of twenty orders
+    expected = feed_newest_first(gateway)
+    assert len(expected) > 50  # more than two pages of twenty-five
     page = browser.sign_in(gateway.tokens["read"])
     page.get_by_role("link", name="Cancellations").click()
     table = page.locator("table.cancellations")
     expect(table).to_be_visible()
-    expect(page.get_by_text(f"{len(expected)} orders with canceled units; page 1.")).to_be_visible()
+    expect(page.get_by_text("Newest recorded first; page 1.")).to_be_visible()
+    expect(page.get_by_role("button", name="Newer")).to_be_disabled()
     browser.screenshot("cancellations")
 
-    seen: dict[str, int] = {}
-    times: list[str] = []
-    for number in (1, 2, 3):
+    seen: list[tuple[str, int, str]] = []  # (id, units, recorded at) in the order the page lists them
+    number = 1
+    while True:
         expect(page.get_by_text(f"page {number}.")).to_be_visible()
         for row in table.locator("tbody tr").all():
             cells = row.locator("td").all_inner_texts()
-            canceled, order, shop, sku, units = cells[:5]
+            recorded_text, order, shop, sku, units, _, canceled = cells
             assert shop == "alpha" and sku and order.startswith("#")
-            assert "CET" in canceled or "GMT+1" in canceled  # a time says its zone
-            seen[order] = seen.get(order, 0) + int(units)
-            times.append(row.locator("td time").first.get_attribute("datetime") or "")
-        if number < 3:
-            page.get_by_role("button", name="Older").click()
-    assert seen == expected
-    # newest first: each page's times do not rise (pages follow the orders' last update)
-    assert times[:5] == sorted(times[:5], reverse=True)
+            for shown in (recorded_text, canceled):
+                assert "CET" in shown or "GMT+1" in shown  # a time says its zone
+            recorded = row.locator("td time").first.get_attribute("datetime") or ""
+            seen.append((row.get_attribute("data-id") or "", int(units), recorded))
+        older = page.get_by_role("button", name="Older")
+        if older.is_disabled():
+            break
+        older.click()
+        number += 1
+    assert number >= 3
+    # every recorded cancellation exactly once, newest first in the order the store recorded them
+    assert [row_id for row_id, _, _ in seen] == [ids.encode("ItemCancellation", c.id) for c in expected]
+    assert [units for _, units, _ in seen] == [c.quantity for c in expected]
+    times = [recorded for _, _, recorded in seen]
+    assert times == sorted(times, reverse=True)
     page.get_by_role("button", name="Newer").click()
-    expect(page.get_by_text("page 2.")).to_be_visible()
+    expect(page.get_by_text(f"page {number - 1}.")).to_be_visible()
+    sent = [op for op in browser.operations if op.get("operationName") == "Cancellations"]
+    assert sent and all("reverse: true" in op["query"] for op in sent)
 
 
 def test_the_list_is_filtered_by_shop(browser: Browser, gateway: Gateway) -> None:

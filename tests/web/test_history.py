@@ -53,3 +53,28 @@ def test_history_shows_each_run_and_a_failure_stands_out(browser: Browser, gatew
     page.get_by_label("Started before").dispatch_event("change")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("FAILED")
+
+
+def test_a_lost_run_stands_out_and_says_where_to_look(browser: Browser, gateway: Gateway) -> None:
+    past_run(gateway, hours_ago=3, status=JobRunStatus.SUCCEEDED, pages=2, orders_seen=40)
+    past_run(gateway, hours_ago=2, status=JobRunStatus.LOST, pages=1,
+                       error="lost: its worker stopped renewing the lease (killed, or cut off) and it lapsed more "
+                             "than 30 s ago; the window is read again by the next run")
+    past_run(gateway, hours_ago=1, status=JobRunStatus.FAILED, error=ERROR)
+    page = open_job(browser, gateway)
+    rows = page.locator("table.runs tbody tr:not(.error-row)")
+    expect(rows).to_have_count(3)
+    lost = page.locator("table.runs tbody tr.failed.lost:not(.error-row)")
+    expect(lost).to_have_count(1)
+    expect(lost.locator(".status-lost")).to_have_text("LOST")
+    expect(lost.locator(".status-lost")).to_have_css("background-color", "rgb(179, 38, 30)")
+    expect(page.locator("table.runs tbody tr.failed:not(.error-row)")).to_have_count(2)  # LOST and FAILED
+    hint = page.locator("tr.error-row .lost-hint")
+    expect(hint).to_have_count(1)
+    expect(hint).to_contain_text("its worker vanished")
+    expect(page.locator("tr.error-row pre", has_text="lost: its worker stopped renewing the lease")).to_have_count(1)
+    browser.screenshot("history-lost")
+
+    page.get_by_label("Status").select_option("LOST")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("LOST")

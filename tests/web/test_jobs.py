@@ -82,21 +82,29 @@ def test_run_now_is_watched_live_to_succeeded(browser: Browser, gateway: Gateway
     page = open_job(browser, gateway, check=True)
     slow_shop(gateway)
     page.get_by_role("button", name="Run now").click()
-    # counts arrive while it runs, pushed over the subscription
+    # counts arrive while it runs, pushed over the subscription, with the cost so far against the
+    # plan's ceiling (the standard plan's bucket holds 2,000), all seen at one moment of the run
     page.wait_for_function("""() => {
         const run = document.querySelector('[data-status=RUNNING]');
-        const orders = run && Number(run.querySelector('[data-count=orders]').textContent.replace(/,/g, ''));
-        return orders > 0 && orders < 60;
+        const count = (name) => Number(run.querySelector(`[data-count=${name}]`).textContent.replace(/,/g, ''));
+        const bucket = run && run.querySelector('[data-count=bucket]');
+        return run && count('orders') > 0 && count('orders') < 60 && bucket
+            && bucket.textContent.includes('of 2,000 points in use')
+            && parseFloat(run.querySelector('[data-count=cost]').textContent.replace(/,/g, '')) > 0
+            && run.querySelector('[data-count=cost]').textContent.includes('points so far');
     }""", timeout=30_000)
     live = page.locator(".live [data-run]")
     expect(live).to_contain_text("ETA")
-    expect(live).to_contain_text("the plan's bucket holds")  # cost against the plan's ceiling
+    expect(live).to_contain_text("the plan's bucket holds 2,000")
+    assert 0 < float(live.locator("meter").get_attribute("value") or 0) < 2000
+    assert live.locator("meter").get_attribute("max") == "2000"
     browser.screenshot("live-run")
     expect(live).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
     expect(live.locator("[data-count=orders]")).to_have_text("60")
     expect(live.locator("[data-count=pages]")).to_have_text("6")
     run = gateway.runs("alpha")[0]
     expect(live.locator("[data-count=units]")).to_have_text(f"{run.units_canceled:,}")
+    expect(live.locator("[data-count=cost]")).to_have_text(f"{round(run.api_cost):,} points used")
     # history reloads once the run ends: the run with its counts
     expect(page.locator("table.runs tbody tr").first).to_contain_text("SUCCEEDED")
     # pushed, not polled: a handful of queries, none of them asking after the run

@@ -24,7 +24,7 @@ JobRunStatus = strawberry.enum(CoreJobRunStatus, name="JobRunStatus")
 RunTrigger = strawberry.enum(CoreRunTrigger, name="RunTrigger")
 
 MAX_UPCOMING = 20
-FINISHED = frozenset({CoreJobRunStatus.SUCCEEDED, CoreJobRunStatus.FAILED, CoreJobRunStatus.SKIPPED})
+FINISHED = frozenset(status for status in CoreJobRunStatus if status.finished)
 
 
 @strawberry.type(description="When a job runs: a cron expression in a timezone, or a fixed interval.")
@@ -52,16 +52,32 @@ class RunProgress:
     orders_seen: int
     units_canceled: int
     items_canceled: int
+    orders_canceled: int
     checkpoint: datetime | None = strawberry.field(description="updatedAt of the last order stored.")
     elapsed_seconds: float | None
+    api_cost: float = strawberry.field(description="API points the source charged so far.")
+    throttled: int = strawberry.field(description="Throttled replies so far.")
+    retries: int = strawberry.field(description="Requests retried so far.")
+    bucket_available: float | None = strawberry.field(
+        description="Points left in the shop's rate-limit bucket at the last reply, when the source reports it.")
+    bucket_maximum: float | None = strawberry.field(
+        description="The bucket's ceiling at the last reply: the plan's (Shopify's maximumAvailable).")
 
     @classmethod
     def from_dict(cls, p: dict[str, Any]) -> RunProgress:
         checkpoint = p.get("checkpoint")
         return cls(pages=int(p.get("pages") or 0), orders_seen=int(p.get("ordersSeen") or 0),
                    units_canceled=int(p.get("unitsCanceled") or 0), items_canceled=int(p.get("itemsCanceled") or 0),
+                   orders_canceled=int(p.get("ordersCanceled") or 0),
                    checkpoint=datetime.fromisoformat(checkpoint) if isinstance(checkpoint, str) else None,
-                   elapsed_seconds=float(p["elapsedSeconds"]) if p.get("elapsedSeconds") is not None else None)
+                   elapsed_seconds=_number(p.get("elapsedSeconds")),
+                   api_cost=_number(p.get("apiCost")) or 0.0, throttled=int(p.get("throttled") or 0),
+                   retries=int(p.get("retries") or 0), bucket_available=_number(p.get("bucketAvailable")),
+                   bucket_maximum=_number(p.get("bucketMaximum")))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 def fresher(stored: dict[str, Any] | None, live: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -80,7 +96,10 @@ def fresher(stored: dict[str, Any] | None, live: dict[str, Any] | None) -> dict[
 @strawberry.type(description="One execution of a job over a window of order updates.")
 class JobRun(Node):
     id: strawberry.ID
-    status: JobRunStatus
+    status: JobRunStatus = strawberry.field(
+        description="FAILED: the run ended itself with an error. LOST: its worker vanished before ending it "
+                    "(killed, cut off, or the queue lost it), so look at the workers and the queue. Both "
+                    "leave the watermark; the next run reads the window again.")
     trigger: RunTrigger
     window_from: datetime | None
     window_thru: datetime | None

@@ -133,7 +133,8 @@ class OrderQueries:
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="Canceled units as recorded, in commit order: poll it with `after` (the last "
                                   "endCursor) to follow new ones; no row is ever skipped, even one a slower "
-                                  "writer commits late.")
+                                  "writer commits late. With `reverse`, newest first: `after` then pages back "
+                                  "to older rows, each met exactly once.")
     async def cancellations(
         self,
         info: Info,
@@ -142,11 +143,15 @@ class OrderQueries:
         shop: str | None = strawberry.UNSET,
         since: datetime | None = strawberry.UNSET,
         until: datetime | None = strawberry.UNSET,
+        reverse: bool | None = False,
     ) -> ItemCancellationConnection:
         size = page_size(first, info.context.runtime.settings, default=50)
         after, since, until = opt(after), _utc(opt(since)), _utc(opt(until))
+        reverse = bool(reverse)
         shop = checked(opt(shop), "shop", check_shop_name)
-        position = decode_cursor("cancellations", after)
+        # Oldest first keeps the scope its cursors always had, so pollers' saved cursors stay valid.
+        scope = "cancellations:reverse" if reverse else "cancellations"
+        position = decode_cursor(scope, after)
         _check_range(since, until, "since", "until")
 
         def read(tx: StorageTx):  # type: ignore[no-untyped-def]
@@ -158,7 +163,7 @@ class OrderQueries:
                 shop_id = found.id
             try:
                 return tx.list_cancellations(shop_id=shop_id, since=since, until=until,
-                                             first=size, after=position)
+                                             first=size, after=position, reverse=reverse)
             except CURSOR_ERRORS as exc:
                 if position is None:
                     raise
@@ -169,7 +174,7 @@ class OrderQueries:
             return ItemCancellationConnection(edges=[], nodes=[], page_info=PageInfo(
                 has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None))
         nodes = [ItemCancellation.from_record(c) for c in page.items]
-        cursors = [encode_cursor("cancellations", c) for c in page.cursors]
+        cursors = [encode_cursor(scope, c) for c in page.cursors]
         return ItemCancellationConnection(
             edges=[ItemCancellationEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
             nodes=nodes,

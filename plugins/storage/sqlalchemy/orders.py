@@ -156,14 +156,19 @@ class OrdersMixin(TxBase):
         until: datetime | None = None,
         first: int,
         after: str | None = None,
+        reverse: bool = False,
     ) -> Slice[Cancellation]:
-        """In commit order, ``since <= recorded_at < until``.
+        """In commit order (``reverse``: newest first), ``since <= recorded_at < until``.
 
         The keyset is ``(commit_txid, id)``. On PostgreSQL a row is listed only once every
         transaction that began writing before its own has ended: a poller resuming from its
         last cursor then never skips a row that a slower transaction commits later. (A
         transaction still writing, anywhere on the PostgreSQL server, delays the rows committed
         after it began; it never hides them for good.) SQLite's writers take turns, so its rows are committed in id order.
+
+        Newest first, the same rule keeps paging back complete: a row not yet listed when the
+        first page was read belongs to a transaction that was still running then, so its key is
+        above every row listed, never between them or below the cursor.
         """
         check_first(first)
         stmt = select(*CANCELLATION_COLUMNS, cancellations.c.commit_txid)
@@ -178,8 +183,12 @@ class OrdersMixin(TxBase):
         if after is not None:
             txid, last_id = decode_cursor(after, "int")
             key = tuple_(cancellations.c.commit_txid, cancellations.c.id)
-            stmt = stmt.where(key > tuple_(literal(txid, cancellations.c.commit_txid.type), literal(last_id)))
-        stmt = stmt.order_by(cancellations.c.commit_txid, cancellations.c.id).limit(first + 1)
+            position = tuple_(literal(txid, cancellations.c.commit_txid.type), literal(last_id))
+            stmt = stmt.where(key < position if reverse else key > position)
+        order: list[Any] = [cancellations.c.commit_txid, cancellations.c.id]
+        if reverse:
+            order = [column.desc() for column in order]
+        stmt = stmt.order_by(*order).limit(first + 1)
         rows = self._conn.execute(stmt).all()
         page = rows[:first]
         return Slice(

@@ -17,7 +17,7 @@ from .tables import JobRunRow, jobs
 RUN_CHANGES = (*RUN_FIELDS, "status", "progress")
 ACTIVE = (JobRunStatus.QUEUED.value, JobRunStatus.RUNNING.value)
 TIMESTAMPS = ("window_from", "window_thru", "queued_at", "started_at", "finished_at")
-FINISHED = (JobRunStatus.SUCCEEDED.value, JobRunStatus.FAILED.value, JobRunStatus.SKIPPED.value)
+FINISHED = tuple(status.value for status in JobRunStatus if status.finished)
 
 
 class RunsMixin(TxBase):

@@ -1,33 +1,27 @@
-// Cancellations: the newest canceled units, by shop, one page of orders at a time.
+// Cancellations: the newest canceled units, by shop, newest first in the order they were recorded
+// (the `cancellations` feed read in reverse), one page back at a time.
 import { useEffect, useState } from "preact/hooks";
 import { query } from "./api.js";
 import { html } from "./html.js";
 import { useShops } from "./shops.js";
 import { Loading, Problem, Time } from "./ui.js";
 
-// One row per recorded cancellation, newest first within the page.
-function rowsOf(orders) {
-  return orders.flatMap((order) => order.items.flatMap((item) => item.cancellations.map((c) => ({
-    ...c, order: order.name, shop: order.shop, sku: item.sku, title: item.title,
-  })))).sort((a, b) => (a.canceledAt < b.canceledAt ? 1 : a.canceledAt > b.canceledAt ? -1 : 0));
-}
-
 export function Cancellations() {
   const { shops } = useShops();
   const [shop, setShop] = useState("");
   const [cursors, setCursors] = useState([null]); // the cursor each page was read from: Back pops one
-  const [result, setResult] = useState({ key: null, orders: null });
+  const [result, setResult] = useState({ key: null, rows: null });
   const [error, setError] = useState(null);
   const after = cursors[cursors.length - 1];
   const key = `${shop} ${after}`;
-  const page = result.key === key ? result.orders : null; // never a page read for other filters
+  const page = result.key === key ? result.rows : null; // never a page read for other filters
 
   useEffect(() => {
     query("Cancellations", { shop: shop || null, after })
-      .then((d) => { setResult({ key, orders: d.orders }); setError(null); }, setError);
+      .then((d) => { setResult({ key, rows: d.cancellations }); setError(null); }, setError);
   }, [key]);
 
-  const rows = page ? rowsOf(page.nodes) : [];
+  const rows = page?.nodes ?? [];
   return html`<section aria-labelledby="cancellations-title">
     <h1 id="cancellations-title">Cancellations</h1>
     <form class="row filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filter cancellations">
@@ -41,15 +35,15 @@ export function Cancellations() {
     </form>
     <${Problem} error=${error} />
     ${!page && !error ? html`<${Loading} what="cancellations" />` : null}
-    ${page && html`<p class="muted">${page.totalCount.toLocaleString("en")} orders with canceled units; page ${cursors.length}.</p>`}
+    ${page && rows.length > 0 && html`<p class="muted">Newest recorded first; page ${cursors.length}.</p>`}
     ${page && rows.length === 0 && html`<p>No canceled unit yet.</p>`}
     ${rows.length > 0 && html`<div class="table-scroll"><table class="cancellations">
-      <thead><tr><th scope="col">Canceled</th><th scope="col">Order</th><th scope="col">Shop</th><th scope="col">SKU</th>
-        <th scope="col">Units</th><th scope="col">Reason</th><th scope="col">Recorded</th></tr></thead>
-      <tbody>${rows.map((r) => html`<tr key=${r.id}>
-        <td><${Time} at=${r.canceledAt} /></td><td>${r.order}</td><td>${r.shop}</td>
-        <td title=${r.title}>${r.sku ?? "(no SKU)"}</td><td>${r.quantity}</td><td>${r.reason ?? "—"}</td>
-        <td><${Time} at=${r.recordedAt} /></td>
+      <thead><tr><th scope="col">Recorded</th><th scope="col">Order</th><th scope="col">Shop</th><th scope="col">SKU</th>
+        <th scope="col">Units</th><th scope="col">Reason</th><th scope="col">Canceled in the shop</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr key=${r.id} data-id=${r.id}>
+        <td><${Time} at=${r.recordedAt} /></td><td>${r.order.name}</td><td>${r.shop}</td>
+        <td title=${r.item.title}>${r.item.sku ?? "(no SKU)"}</td><td>${r.quantity}</td><td>${r.reason ?? "—"}</td>
+        <td><${Time} at=${r.canceledAt} /></td>
       </tr>`)}</tbody>
     </table></div>`}
     <div class="actions">

@@ -6,7 +6,11 @@ import { html } from "./html.js";
 import { formatSeconds, localInputToIso, viewerZone } from "./time.js";
 import { Field, Loading, Problem, Status, Time } from "./ui.js";
 
-const STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"];
+const STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "LOST", "SKIPPED"];
+// Runs that did not succeed stand out; LOST (its worker vanished) says where to look.
+const UNSUCCESSFUL = new Set(["FAILED", "LOST"]);
+const LOST_HINT = "Lost: its worker vanished before ending it (killed, cut off, or the queue lost it); "
+  + "check the workers and the queue. The next run reads this window again.";
 const number = (n) => (n ?? 0).toLocaleString("en");
 
 // Share of the window read so far, from the newest order stored: known only for a bounded window.
@@ -18,6 +22,21 @@ function etaSeconds(run) {
   const done = (Date.parse(p.checkpoint) - from) / span;
   if (!(span > 0) || !(done > 0.02) || done >= 1) return null;
   return (p.elapsedSeconds * (1 - done)) / done;
+}
+
+// Cost against the plan's ceiling: the bucket as the last reply reported it (points in use of
+// the plan's maximum), else what the shop's connection check said of the plan.
+function Bucket({ progress, connection }) {
+  const ceiling = progress.bucketMaximum;
+  if (ceiling) {
+    const used = Math.max(0, ceiling - (progress.bucketAvailable ?? ceiling));
+    return html`<meter min="0" max=${ceiling} value=${used} high=${ceiling * 0.8} aria-label="Bucket in use"></meter>
+      <span data-count="bucket">${number(Math.round(used))} of ${number(ceiling)} points in use</span>${" "}
+      <span class="muted">(the plan's bucket holds ${number(ceiling)}; ${number(Math.round(progress.bucketAvailable ?? 0))} free at the last reply)</span>`;
+  }
+  return connection?.apiPoints
+    ? html`the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
+    : html`<span class="muted">not reported yet (the first reply tells it)</span>`;
 }
 
 export function LiveRun({ job, onFinished }) {
@@ -52,12 +71,12 @@ export function LiveRun({ job, onFinished }) {
         <dt>Pages</dt><dd data-count="pages">${number(live ? p.pages ?? run.pages : run.pages)}</dd>
         <dt>Orders</dt><dd data-count="orders">${number(live ? p.ordersSeen ?? run.ordersSeen : run.ordersSeen)}</dd>
         <dt>Units canceled</dt><dd data-count="units">${number(live ? p.unitsCanceled ?? run.unitsCanceled : run.unitsCanceled)}</dd>
-        <dt>API cost</dt><dd>${number(run.apiCost)} points ${live ? "stored so far" : "used"}${connection?.apiPoints
-          ? `; the plan's bucket holds ${number(connection.apiPoints)}, refilling ${connection.apiRestoreRate}/s`
-          : " (check the shop's connection to see its plan's budget)"}</dd>
+        <dt>API cost</dt><dd data-count="cost">${number(live ? p.apiCost ?? run.apiCost : run.apiCost)} points ${live ? "so far" : "used"}</dd>
+        <dt>Rate-limit bucket</dt><dd><${Bucket} progress=${p} connection=${connection} /></dd>
         <dt>Elapsed</dt><dd>${formatSeconds(p.elapsedSeconds ?? run.durationSeconds)}</dd>
         ${live && html`<dt>ETA</dt><dd>${eta == null ? "not known yet" : `about ${formatSeconds(eta)}`}</dd>`}
       </dl>
+      ${run.status === "LOST" && html`<p class="lost-hint">${LOST_HINT}</p>`}
       ${run.error && html`<pre class="run-error">${run.error}</pre>`}
     </div>`}
   </section>`;
@@ -111,14 +130,16 @@ export function RunHistory({ jobId, version }) {
         <th scope="col">Pages</th><th scope="col">Orders</th><th scope="col">Items</th><th scope="col">Units</th>
         <th scope="col">API cost</th><th scope="col">Retries</th><th scope="col">Throttled</th><th scope="col">Duration</th>
       </tr></thead>
-      <tbody>${pages.map((run) => html`<tr key=${run.id} class=${run.status === "FAILED" ? "failed" : ""}>
+      <tbody>${pages.map((run) => html`<tr key=${run.id} class=${UNSUCCESSFUL.has(run.status) ? `failed ${run.status.toLowerCase()}` : ""}>
           <td><${Status} status=${run.status} /><br /><small>${run.trigger.toLowerCase()}</small></td>
           <td><${Time} at=${run.startedAt ?? run.queuedAt} /></td>
           <td>${run.windowFrom ? html`<${Time} at=${run.windowFrom} /> →<br /><${Time} at=${run.windowThru} />` : "—"}</td>
           <td>${number(run.pages)}</td><td>${number(run.ordersSeen)}</td><td>${number(run.itemsCanceled)}</td>
           <td>${number(run.unitsCanceled)}</td><td>${number(run.apiCost)}</td><td>${number(run.retries)}</td>
           <td>${number(run.throttled)}</td><td>${formatSeconds(run.durationSeconds)}</td>
-        </tr>${run.error ? html`<tr class="failed error-row"><td colspan="11"><pre class="run-error">${run.error}</pre></td></tr>` : null}`)}
+        </tr>${run.error || run.status === "LOST" ? html`<tr class="failed error-row"><td colspan="11">
+          ${run.status === "LOST" && html`<p class="lost-hint">${LOST_HINT}</p>`}
+          ${run.error && html`<pre class="run-error">${run.error}</pre>`}</td></tr>` : null}`)}
       </tbody>
     </table></div>`}
     ${next && html`<button type="button" onClick=${() => load(next, pages)}>Older runs</button>`}

@@ -42,7 +42,7 @@ export function Time({ at, zone = viewerZone }) {
   return at ? html`<time datetime=${at} title=${`${at} (${zone})`}>${formatAt(at, zone)}</time>` : html`<span>—</span>`;
 }
 
-// FAILED stands out by colour, weight and an icon-free word, so it survives greyscale too.
+// FAILED and LOST stand out by colour, weight and an icon-free word, so they survive greyscale too.
 export function Status({ status }) {
   return html`<span class=${`status status-${(status ?? "none").toLowerCase()}`}>${status ?? "never run"}</span>`;
 }
