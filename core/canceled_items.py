@@ -7,6 +7,7 @@ written (in a worker thread, so the event loop keeps the source's connection bus
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from anyio.abc import ObjectReceiveStream
 from .cancellations import judge_order
 from .errors import GatewayError, LeaseLost
 from .jobkinds import RunContext, RunOutcome
-from .models import FetchStats, OrderPage, PageResult, RunTrigger
+from .models import FetchStats, OrderPage, PageResult, RunProgress, RunTrigger
 
 
 class CanceledItemsJob:
@@ -33,25 +34,14 @@ class CanceledItemsJob:
         stats = FetchStats()
         orders_seen = items = units = orders_canceled = pages = 0
         started = time.monotonic()
-        last: str | None = None
+        last: datetime | None = None
 
         def report() -> None:
-            context.report(
-                {
-                    "pages": pages,
-                    "ordersSeen": orders_seen,
-                    "itemsCanceled": items,
-                    "unitsCanceled": units,
-                    "ordersCanceled": orders_canceled,
-                    "checkpoint": last,
-                    "apiCost": stats.actual_cost,
-                    "throttled": stats.throttled,
-                    "retries": stats.retries,
-                    "bucketAvailable": stats.bucket_available,
-                    "bucketMaximum": stats.bucket_maximum,
-                    "elapsedSeconds": round(time.monotonic() - started, 3),
-                }
-            )
+            context.report(RunProgress(
+                pages=pages, orders_seen=orders_seen, items_canceled=items, units_canceled=units,
+                orders_canceled=orders_canceled, checkpoint=last, api_cost=stats.actual_cost,
+                throttled=stats.throttled, retries=stats.retries, bucket_available=stats.bucket_available,
+                bucket_maximum=stats.bucket_maximum, elapsed_seconds=round(time.monotonic() - started, 3)))
 
         try:
             async with _unwrapped_errors(), anyio.create_task_group() as tg:
@@ -69,7 +59,7 @@ class CanceledItemsJob:
                     runtime.notify_orders_canceled(context.shop, context.run, result.newly_canceled_orders)
                     if context.on_page is not None:
                         context.on_page(result)
-                    last = page.orders[-1].updated_at.isoformat() if page.orders else None
+                    last = page.orders[-1].updated_at if page.orders else None
                     report()
         except GatewayError as failure:
             # The failed page's requests, throttled replies and retries count in the history too.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .models import FetchStats, Job, JobRun, PageResult, Shop, Window
+    from .models import FetchStats, Job, JobRun, PageResult, RunProgress, Shop, Window
     from .runtime import Runtime
 
 
@@ -41,7 +41,7 @@ class RunContext:
     job: Job
     run: JobRun
     window: Window
-    report: Callable[[dict[str, object]], None]
+    report: Callable[[RunProgress], None]
     source_options: dict[str, object]
     on_page: Callable[[PageResult], None] | None = None
     ensure_lease: Callable[[], None] = _no_lease

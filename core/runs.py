@@ -19,13 +19,13 @@ import anyio
 from .errors import GatewayError, LeaseLost, NotFoundError
 from .jobkinds import RunContext, RunOutcome
 from .logcontext import add_log_fields, carry_into, log_fields
-from .models import Job, JobRun, JobRunStatus, RunTrigger, Shop, Window
+from .models import Job, JobRun, JobRunStatus, RunProgress, RunTrigger, Shop, Window
 from .runtime import Runtime
 from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.runs")
 
-ProgressSink = Callable[[dict[str, object]], None]
+ProgressSink = Callable[[RunProgress], None]
 
 
 def holder_name() -> str:
@@ -222,16 +222,16 @@ def _counts(outcome: RunOutcome) -> dict[str, object]:
 
 def _progress_counts(run: JobRun) -> dict[str, object]:
     """Counts of the pages a failed run did store (they stay stored: re-runs are idempotent)."""
-    p = run.progress or {}
+    p = run.progress or RunProgress()
     return {
-        "orders_seen": int(p.get("ordersSeen", 0)),
-        "items_canceled": int(p.get("itemsCanceled", 0)),
-        "units_canceled": int(p.get("unitsCanceled", 0)),
-        "orders_canceled": int(p.get("ordersCanceled", 0)),
-        "pages": int(p.get("pages", 0)),
-        "api_cost": float(p.get("apiCost", 0.0)),
-        "throttled": int(p.get("throttled", 0)),
-        "retries": int(p.get("retries", 0)),
+        "orders_seen": p.orders_seen,
+        "items_canceled": p.items_canceled,
+        "units_canceled": p.units_canceled,
+        "orders_canceled": p.orders_canceled,
+        "pages": p.pages,
+        "api_cost": p.api_cost,
+        "throttled": p.throttled,
+        "retries": p.retries,
     }
 
 
@@ -300,9 +300,9 @@ class _ProgressReporter:
     def __init__(self, runtime: Runtime, lease: _Lease, run: JobRun, sink: ProgressSink | None) -> None:
         self.runtime, self.lease, self.run, self.sink = runtime, lease, run, sink
         self._last_saved = 0.0
-        self._pending: dict[str, object] | None = None
+        self._pending: RunProgress | None = None
 
-    def __call__(self, progress: dict[str, object]) -> None:
+    def __call__(self, progress: RunProgress) -> None:
         self.lease.ensure()
         self._pending = progress
         if self.sink is not None:
@@ -318,8 +318,8 @@ class _ProgressReporter:
         self._last_saved = time.monotonic()
         with self.runtime.storage.transaction() as tx:
             if self.lease.renew(tx):
-                tx.update_run(self.run.id, progress=progress, pages=progress.get("pages", 0),
-                              orders_seen=progress.get("ordersSeen", 0))
+                tx.update_run(self.run.id, progress=progress, pages=progress.pages,
+                              orders_seen=progress.orders_seen)
 
 
 __all__ = ["describe_failure", "execute_run", "holder_name", "plan_window"]
