@@ -20,6 +20,7 @@ from rich.progress import (
 from core import validation
 from core.jobcontrol import find_shop
 from core.models import JobRun, JobRunStatus, RunProgress, RunTrigger
+from core.new_runs import record_run
 from core.runs import execute_run
 from core.runtime import Runtime
 
@@ -76,9 +77,8 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
             from core.errors import NotFoundError
 
             raise NotFoundError(f"shop {shop_name!r} has no {kind!r} job")
-        run = tx.create_run(job_id=job.id, trigger=trigger, window_from=window_from,
-                            window_thru=window_thru)
-        run = tx.update_run(run.id, queued_at=runtime.now())
+        run = record_run(tx, job_id=job.id, trigger=trigger, now=runtime.now(), window_from=window_from,
+                         window_thru=window_thru)
     return follow_run(runtime, run, shop_name=shop_name, kind=kind, console=console, total=total)
 
 
