@@ -27,6 +27,8 @@ from .hookspecs import hookimpl, hookspec
 from .jobkinds import JobKind, RunContext, RunOutcome
 from .models import (
     ApiToken,
+    CanceledLine,
+    CanceledOrder,
     Cancellation,
     ConnectionCheck,
     ConnectionProblem,
@@ -65,6 +67,8 @@ from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
     "ApiToken",
+    "CanceledLine",
+    "CanceledOrder",
     "Cancellation",
     "ConfigurationError",
     "ConnectionCheck",

@@ -378,6 +378,50 @@ class Cancellation:
 
 
 @dataclass(frozen=True, slots=True)
+class CanceledLine:
+    """Units of one order line newly canceled, in the business's own keys: what a warehouse or an
+    ERP acts on without reading the gateway's store (``on_items_canceled`` hands these over).
+
+    Ids are the platform's (Shopify GIDs), never the store's row ids.
+    """
+
+    shop: str
+    """The gateway's name of the shop."""
+    order_gid: str
+    order_name: str
+    """The order's name as the shop shows it, e.g. ``"#1042"``."""
+    line_gid: str
+    sku: str | None
+    title: str
+    quantity: int
+    """Units ordered."""
+    units: int
+    """Units newly canceled by this change."""
+    canceled_total: int
+    """Units of the line canceled so far, this change included."""
+    reason: str | None
+    """Why, in words: ``"order canceled (customer)"``, ``"refund: cancel"``, ``"order edit"``..."""
+    evidence: dict[str, Any]
+    """The refund lines or order edit that removed the units, with the line's quantities."""
+    canceled_at: datetime
+    """When the platform canceled them (the refund's or the order's time)."""
+    cancellation_id: int
+    """The history row recording the change: a stable key for consumers that dedupe deliveries."""
+
+
+@dataclass(frozen=True, slots=True)
+class CanceledOrder:
+    """A whole order newly recorded as canceled (``on_orders_canceled`` hands these over)."""
+
+    shop: str
+    order_gid: str
+    order_name: str
+    reason: str | None
+    """The platform's cancel reason, e.g. ``CUSTOMER`` or ``INVENTORY``."""
+    canceled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PageResult:
     """What storing one page changed."""
 

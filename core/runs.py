@@ -11,7 +11,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import anyio
@@ -19,8 +20,10 @@ import anyio
 from .errors import GatewayError, LeaseLost, NotFoundError
 from .jobkinds import RunContext, RunOutcome
 from .logcontext import add_log_fields, carry_into, log_fields
-from .models import Job, JobRun, JobRunStatus, RunProgress, RunTrigger, Shop, Window
+from .models import Job, JobRun, JobRunStatus, OrderPage, PageResult, RunProgress, RunTrigger, Shop, Window
+from .pages import store_orders
 from .runtime import Runtime
+from .sources import Source
 from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.runs")
@@ -126,8 +129,26 @@ def _run_kind(runtime: Runtime, shop: Shop, job: Job, run: JobRun, window: Windo
     kind = runtime.job_kind(job.kind)
     lease = _Lease(runtime, job, run)
     reporter = _ProgressReporter(runtime, lease, run, progress)
-    context = RunContext(runtime=runtime, shop=shop, job=job, run=run, window=window,
-                         report=reporter, source_options={}, ensure_lease=lease.ensure)
+
+    @asynccontextmanager
+    async def open_source() -> AsyncIterator[Source]:
+        source = runtime.source_for(shop, backfill=run.trigger is RunTrigger.BACKFILL)
+        try:
+            yield source
+        finally:
+            with anyio.CancelScope(shield=True):  # a cancelled run still closes its connections
+                await source.aclose()
+
+    def store(page: OrderPage) -> PageResult:
+        lease.ensure()  # a run another run took over stops here, at a page boundary
+        return store_orders(runtime, shop, run, page.orders)
+
+    async def store_page(page: OrderPage) -> PageResult:
+        return await anyio.to_thread.run_sync(store, page)
+
+    context = RunContext(shop=shop, job=job, run=run, window=window, page_size=runtime.settings.page_size,
+                         open_source=open_source, store_page=store_page, report=reporter,
+                         ensure_lease=lease.ensure)
     lease.start()
     try:
         return anyio.run(kind.run, context)
