@@ -27,6 +27,8 @@ from .hookspecs import hookimpl, hookspec
 from .jobkinds import JobKind, RunContext, RunOutcome
 from .models import (
     ApiToken,
+    CanceledLine,
+    CanceledOrder,
     Cancellation,
     ConnectionCheck,
     ConnectionProblem,
@@ -42,6 +44,7 @@ from .models import (
     OrderStatus,
     OrderVerdict,
     PageResult,
+    RunProgress,
     RunTrigger,
     Schedule,
     Shop,
@@ -64,6 +67,8 @@ from .webhooks import WebhookEvent, WebhookReceiver
 
 __all__ = [
     "ApiToken",
+    "CanceledLine",
+    "CanceledOrder",
     "Cancellation",
     "ConfigurationError",
     "ConnectionCheck",
@@ -87,6 +92,7 @@ __all__ = [
     "PluginError",
     "RunContext",
     "RunOutcome",
+    "RunProgress",
     "LeaseLost",
     "Limits",
     "RunOverlapError",

@@ -1,22 +1,23 @@
 """The canceled-items job: read a window of updated orders, mark newly canceled units.
 
 Fetching and storing overlap: the next page is requested while the current one is judged and
-written (in a worker thread, so the event loop keeps the source's connection busy).
+written (``RunContext.store_page`` works in a thread, so the event loop keeps the source's
+connection busy). It uses only its :class:`~core.RunContext`, as a third-party job kind would.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from anyio.abc import ObjectReceiveStream
 
-from .cancellations import judge_order
 from .errors import GatewayError, LeaseLost
 from .jobkinds import RunContext, RunOutcome
-from .models import FetchStats, OrderPage, PageResult, RunTrigger
+from .models import FetchStats, OrderPage, RunProgress
 
 
 class CanceledItemsJob:
@@ -27,49 +28,31 @@ class CanceledItemsJob:
     create_per_shop = True
 
     async def run(self, context: RunContext) -> RunOutcome:
-        runtime = context.runtime
-        settings = runtime.settings
-        source = runtime.source_for(context.shop, backfill=context.run.trigger is RunTrigger.BACKFILL)
         stats = FetchStats()
         orders_seen = items = units = orders_canceled = pages = 0
         started = time.monotonic()
-        last: str | None = None
+        last: datetime | None = None
 
         def report() -> None:
-            context.report(
-                {
-                    "pages": pages,
-                    "ordersSeen": orders_seen,
-                    "itemsCanceled": items,
-                    "unitsCanceled": units,
-                    "ordersCanceled": orders_canceled,
-                    "checkpoint": last,
-                    "apiCost": stats.actual_cost,
-                    "throttled": stats.throttled,
-                    "retries": stats.retries,
-                    "bucketAvailable": stats.bucket_available,
-                    "bucketMaximum": stats.bucket_maximum,
-                    "elapsedSeconds": round(time.monotonic() - started, 3),
-                }
-            )
+            context.report(RunProgress(
+                pages=pages, orders_seen=orders_seen, items_canceled=items, units_canceled=units,
+                orders_canceled=orders_canceled, checkpoint=last, api_cost=stats.actual_cost,
+                throttled=stats.throttled, retries=stats.retries, bucket_available=stats.bucket_available,
+                bucket_maximum=stats.bucket_maximum, elapsed_seconds=round(time.monotonic() - started, 3)))
 
         try:
-            async with _unwrapped_errors(), anyio.create_task_group() as tg:
+            async with context.open_source() as source, _unwrapped_errors(), anyio.create_task_group() as tg:
                 send, receive = anyio.create_memory_object_stream[OrderPage](max_buffer_size=1)
-                tg.start_soon(_produce, source.fetch_orders(context.window, page_size=settings.page_size), send)
+                tg.start_soon(_produce, source.fetch_orders(context.window, page_size=context.page_size), send)
                 async for page in _drain(receive):
-                    result = await anyio.to_thread.run_sync(_store_page, context, page)
+                    result = await context.store_page(page)
                     pages += 1
                     orders_seen += len(page.orders)
                     items += result.items_canceled
                     units += result.units_canceled
                     orders_canceled += result.orders_canceled
                     stats.add(page.stats)
-                    runtime.notify_items_canceled(context.shop, context.run, result.cancellations)
-                    runtime.notify_orders_canceled(context.shop, context.run, result.newly_canceled_orders)
-                    if context.on_page is not None:
-                        context.on_page(result)
-                    last = page.orders[-1].updated_at.isoformat() if page.orders else None
+                    last = page.orders[-1].updated_at if page.orders else None
                     report()
         except GatewayError as failure:
             # The failed page's requests, throttled replies and retries count in the history too.
@@ -77,9 +60,6 @@ class CanceledItemsJob:
                 stats.add(failure.stats)
                 report()
             raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                await source.aclose()
         return RunOutcome(
             orders_seen=orders_seen,
             items_canceled=items,
@@ -119,11 +99,3 @@ async def _drain(receive: ObjectReceiveStream[OrderPage]) -> AsyncIterator[Order
     async with receive:
         async for page in receive:
             yield page
-
-
-def _store_page(context: RunContext, page: OrderPage) -> PageResult:
-    context.ensure_lease()  # a run another run took over stops here, at a page boundary
-    verdicts = [judge_order(order) for order in page.orders]
-    runtime = context.runtime
-    with runtime.storage.transaction() as tx:
-        return tx.apply_page(shop_id=context.shop.id, run_id=context.run.id, verdicts=verdicts, now=runtime.now())

@@ -15,7 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .jobkinds import JobKind
-    from .models import Cancellation, Job, JobRun, Shop
+    from .models import CanceledLine, CanceledOrder, Cancellation, Job, JobRun, Shop
     from .sources import SourceFactory
     from .storage import StorageBackend
     from .webhooks import WebhookReceiver
@@ -56,7 +56,9 @@ class GatewaySpec:
 
         Called once at start-up. Returns: a list of :class:`core.JobKind`; each ``name`` must
         be unique. A job of every registered kind with ``create_per_shop=True`` is created for
-        each shop when the shop is added. The built-in kind is ``"canceled-items"``.
+        each shop when the shop is added. The built-in kind is ``"canceled-items"``. A kind's
+        ``run`` gets a :class:`core.RunContext` (the run's records and capabilities: open the
+        shop's source, store a page, report progress, check the lease).
         """
 
     @hookspec
@@ -79,22 +81,30 @@ class GatewaySpec:
         """
 
     @hookspec
-    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation]) -> None:
+    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation],
+                          lines: Sequence[CanceledLine]) -> None:
         """Units of order items were newly marked canceled.
 
         Called once per stored page that canceled anything, after the page's transaction
-        committed, with the new history rows of that page only (a re-run of a window calls it
-        with nothing new, so it is not called). ``run`` is None for webhook-triggered updates.
-        Return value ignored; exceptions are logged and do not fail the run.
+        committed, with that page's new changes only (a re-run of a window finds nothing new,
+        so it is not called). ``lines``: one :class:`core.CanceledLine` per change, in business
+        keys (shop name, order GID and name, line GID, SKU, title, units newly canceled and in
+        total, reason, evidence, canceled-at); ``cancellations``: the same changes as the
+        store's history rows (:class:`core.Cancellation`, by internal ids). Take the arguments
+        you need. ``run`` is None for webhook-triggered updates. Return value ignored;
+        exceptions are logged and do not fail the run.
         """
 
     @hookspec
-    def on_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str]) -> None:
+    def on_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str],
+                           orders: Sequence[CanceledOrder]) -> None:
         """Whole orders were newly recorded as canceled.
 
-        Called once per stored page that canceled at least one whole order, after commit, with
-        the platform ids (for Shopify, order GIDs) of those orders. Return value ignored;
-        exceptions are logged and do not fail the run.
+        Called once per stored page that canceled at least one whole order, after commit.
+        ``orders``: one :class:`core.CanceledOrder` each (shop name, order GID and name, cancel
+        reason, canceled-at); ``order_ids``: their platform ids (for Shopify, order GIDs).
+        ``run`` is None for webhook-triggered updates. Return value ignored; exceptions are
+        logged and do not fail the run.
         """
 
     @hookspec

@@ -7,22 +7,19 @@ Every function validates first and changes nothing when it raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import validation
-from .errors import JobError, NotFoundError, ValidationError
-from .models import Job, JobRun, JobRunStatus, NewShop, RunTrigger, Schedule, Shop
+from .errors import NotFoundError, ValidationError
+from .models import Job, JobRun, NewShop, RunTrigger, Schedule, Shop
+from .new_runs import Enqueue, enqueue_run, record_run
 from .runtime import Runtime
 from .schedules import next_fire, schedule_offset, validate_schedule
 from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.jobcontrol")
-
-Enqueue = Callable[[int], str]
-"""Puts a stored run on the queue and returns the queue's job id."""
 
 SHOP_CHANGES = ("url", "api_version", "token", "token_env")
 
@@ -153,21 +150,9 @@ def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from:
     window_from, window_thru = validation.window(window_from, window_thru, now=runtime.now())
     with runtime.storage.transaction() as tx:
         _job(tx, job_id)
-        run = tx.create_run(job_id=job_id, trigger=trigger, status=JobRunStatus.QUEUED,
-                            window_from=window_from, window_thru=window_thru)
-        run = tx.update_run(run.id, queued_at=runtime.now())
-    try:
-        rq_id = enqueue(run.id)
-    except Exception as exc:
-        # The run would otherwise sit QUEUED until the scheduler declared it lost, an hour on.
-        log.warning("run %s of job %s could not be queued", run.id, job_id, exc_info=True)
-        reason = f"the queue did not accept the run ({type(exc).__name__}: {exc})"
-        with runtime.storage.transaction() as tx:
-            tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(), error=reason)
-        raise JobError(f"run {run.id} of job {job_id} could not be queued: {reason}; it is recorded as "
-                       "FAILED", suggestion="check that the queue (Redis) is reachable, then run it again") from exc
-    with runtime.storage.transaction() as tx:
-        return tx.update_run(run.id, rq_job_id=rq_id)
+        run = record_run(tx, job_id=job_id, trigger=trigger, now=runtime.now(), window_from=window_from,
+                         window_thru=window_thru)
+    return enqueue_run(runtime, enqueue, run)
 
 
 def backfill_window(runtime: Runtime, since: datetime, until: datetime | None = None) -> tuple[datetime, datetime]:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from .models import JobRunStatus
+from .models import JobRunStatus, RunProgress
 from .reaper import WORK_HORSE_DIED
 from .runtime import Runtime
 from .settings import Settings
@@ -77,8 +77,8 @@ class ProgressPublisher:
         self.failures = 0
         self._warned_at: float | None = None
 
-    def __call__(self, progress: dict[str, object]) -> None:
-        self.rq_job.meta["progress"] = progress
+    def __call__(self, progress: RunProgress) -> None:
+        self.rq_job.meta["progress"] = progress.to_json()
         try:
             self.rq_job.save_meta()
         except Exception as exc:  # redis ConnectionError/TimeoutError, or anything else Redis-side

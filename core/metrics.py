@@ -221,11 +221,11 @@ def _period_seconds(schedule: Schedule, now: datetime) -> float | None:
 
 
 def _bucket_reading(run: JobRun | None) -> tuple[datetime, float, float] | None:
-    """The last bucket reading a run stored in its progress (``bucketAvailable``/``bucketMaximum``)."""
-    if run is None or not run.progress:
+    """The last bucket reading a run stored in its progress."""
+    if run is None or run.progress is None:
         return None
-    points, ceiling = run.progress.get("bucketAvailable"), run.progress.get("bucketMaximum")
-    if not isinstance(points, (int, float)) or not isinstance(ceiling, (int, float)):
+    points, ceiling = run.progress.bucket_available, run.progress.bucket_maximum
+    if points is None or ceiling is None:
         return None
     when = run.finished_at or run.started_at or run.queued_at or datetime.min.replace(tzinfo=UTC)
     return when, float(points), float(ceiling)

@@ -266,7 +266,80 @@ class JobRun:
     error: str | None = None
     rq_job_id: str | None = None
     slot: str | None = None
-    progress: dict[str, Any] = field(default_factory=dict)
+    progress: RunProgress | None = None
+    """The last live progress the run stored; None before its first report."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """A run's live progress: what it stored so far and what the source cost.
+
+    A job kind reports it (``RunContext.report``); the run's record stores it and the queue
+    publishes it as JSON with camelCase keys (:meth:`to_json`), the form rows and queue entries
+    have always had, which :meth:`from_json` reads back (a missing key reads as its default, an
+    unknown one is ignored, so rows of older versions still read).
+    """
+
+    pages: int = 0
+    orders_seen: int = 0
+    items_canceled: int = 0
+    units_canceled: int = 0
+    orders_canceled: int = 0
+    checkpoint: datetime | None = None
+    """``updatedAt`` of the last order stored."""
+    api_cost: float = 0.0
+    throttled: int = 0
+    retries: int = 0
+    bucket_available: float | None = None
+    """The source's rate-limit bucket at the last reply (points left), if it reports one."""
+    bucket_maximum: float | None = None
+    """That bucket's ceiling at the last reply."""
+    elapsed_seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages,
+            "ordersSeen": self.orders_seen,
+            "itemsCanceled": self.items_canceled,
+            "unitsCanceled": self.units_canceled,
+            "ordersCanceled": self.orders_canceled,
+            "checkpoint": self.checkpoint.isoformat() if self.checkpoint is not None else None,
+            "apiCost": self.api_cost,
+            "throttled": self.throttled,
+            "retries": self.retries,
+            "bucketAvailable": self.bucket_available,
+            "bucketMaximum": self.bucket_maximum,
+            "elapsedSeconds": self.elapsed_seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> RunProgress | None:
+        """The progress stored as ``data``; None for nothing stored (``{}``, None, not a dict)."""
+        if not isinstance(data, dict) or not data:
+            return None
+        checkpoint = data.get("checkpoint")
+        return cls(
+            pages=_int(data.get("pages")),
+            orders_seen=_int(data.get("ordersSeen")),
+            items_canceled=_int(data.get("itemsCanceled")),
+            units_canceled=_int(data.get("unitsCanceled")),
+            orders_canceled=_int(data.get("ordersCanceled")),
+            checkpoint=datetime.fromisoformat(checkpoint) if isinstance(checkpoint, str) else None,
+            api_cost=_float(data.get("apiCost")) or 0.0,
+            throttled=_int(data.get("throttled")),
+            retries=_int(data.get("retries")),
+            bucket_available=_float(data.get("bucketAvailable")),
+            bucket_maximum=_float(data.get("bucketMaximum")),
+            elapsed_seconds=_float(data.get("elapsedSeconds")),
+        )
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +384,50 @@ class Cancellation:
     run_id: int | None
     reason: str | None
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CanceledLine:
+    """Units of one order line newly canceled, in the business's own keys: what a warehouse or an
+    ERP acts on without reading the gateway's store (``on_items_canceled`` hands these over).
+
+    Ids are the platform's (Shopify GIDs), never the store's row ids.
+    """
+
+    shop: str
+    """The gateway's name of the shop."""
+    order_gid: str
+    order_name: str
+    """The order's name as the shop shows it, e.g. ``"#1042"``."""
+    line_gid: str
+    sku: str | None
+    title: str
+    quantity: int
+    """Units ordered."""
+    units: int
+    """Units newly canceled by this change."""
+    canceled_total: int
+    """Units of the line canceled so far, this change included."""
+    reason: str | None
+    """Why, in words: ``"order canceled (customer)"``, ``"refund: cancel"``, ``"order edit"``..."""
+    evidence: dict[str, Any]
+    """The refund lines or order edit that removed the units, with the line's quantities."""
+    canceled_at: datetime
+    """When the platform canceled them (the refund's or the order's time)."""
+    cancellation_id: int
+    """The history row recording the change: a stable key for consumers that dedupe deliveries."""
+
+
+@dataclass(frozen=True, slots=True)
+class CanceledOrder:
+    """A whole order newly recorded as canceled (``on_orders_canceled`` hands these over)."""
+
+    shop: str
+    order_gid: str
+    order_name: str
+    reason: str | None
+    """The platform's cancel reason, e.g. ``CUSTOMER`` or ``INVENTORY``."""
+    canceled_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import redis
 from rq import Callback, Queue, SimpleWorker, Worker
 from rq.job import Job as RQJob
 from rq.timeouts import TimerDeathPenalty
 
+from .models import RunProgress
 from .settings import Settings
 
 log = logging.getLogger("sync_gateway.queues")
@@ -113,14 +113,13 @@ class QueueBackend:
         except Exception:  # NoSuchJobError and a flushed Redis look the same to us
             return None
 
-    def progress(self, run_id: int) -> dict[str, Any] | None:
+    def progress(self, run_id: int) -> RunProgress | None:
         """Live progress an executing run published in its RQ job meta, if any."""
         job = self.fetch(rq_job_id(self.queue.name, run_id))
         if job is None:
             return None
         meta = job.get_meta(refresh=True)
-        progress = meta.get("progress")
-        return progress if isinstance(progress, dict) else None
+        return RunProgress.from_json(meta.get("progress"))
 
     # --- workers ----------------------------------------------------------------------------
 

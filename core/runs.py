@@ -11,7 +11,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import anyio
@@ -19,13 +20,15 @@ import anyio
 from .errors import GatewayError, LeaseLost, NotFoundError
 from .jobkinds import RunContext, RunOutcome
 from .logcontext import add_log_fields, carry_into, log_fields
-from .models import Job, JobRun, JobRunStatus, RunTrigger, Shop, Window
+from .models import Job, JobRun, JobRunStatus, OrderPage, PageResult, RunProgress, RunTrigger, Shop, Window
+from .pages import store_orders
 from .runtime import Runtime
+from .sources import Source
 from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.runs")
 
-ProgressSink = Callable[[dict[str, object]], None]
+ProgressSink = Callable[[RunProgress], None]
 
 
 def holder_name() -> str:
@@ -126,8 +129,26 @@ def _run_kind(runtime: Runtime, shop: Shop, job: Job, run: JobRun, window: Windo
     kind = runtime.job_kind(job.kind)
     lease = _Lease(runtime, job, run)
     reporter = _ProgressReporter(runtime, lease, run, progress)
-    context = RunContext(runtime=runtime, shop=shop, job=job, run=run, window=window,
-                         report=reporter, source_options={}, ensure_lease=lease.ensure)
+
+    @asynccontextmanager
+    async def open_source() -> AsyncIterator[Source]:
+        source = runtime.source_for(shop, backfill=run.trigger is RunTrigger.BACKFILL)
+        try:
+            yield source
+        finally:
+            with anyio.CancelScope(shield=True):  # a cancelled run still closes its connections
+                await source.aclose()
+
+    def store(page: OrderPage) -> PageResult:
+        lease.ensure()  # a run another run took over stops here, at a page boundary
+        return store_orders(runtime, shop, run, page.orders)
+
+    async def store_page(page: OrderPage) -> PageResult:
+        return await anyio.to_thread.run_sync(store, page)
+
+    context = RunContext(shop=shop, job=job, run=run, window=window, page_size=runtime.settings.page_size,
+                         open_source=open_source, store_page=store_page, report=reporter,
+                         ensure_lease=lease.ensure)
     lease.start()
     try:
         return anyio.run(kind.run, context)
@@ -222,16 +243,16 @@ def _counts(outcome: RunOutcome) -> dict[str, object]:
 
 def _progress_counts(run: JobRun) -> dict[str, object]:
     """Counts of the pages a failed run did store (they stay stored: re-runs are idempotent)."""
-    p = run.progress or {}
+    p = run.progress or RunProgress()
     return {
-        "orders_seen": int(p.get("ordersSeen", 0)),
-        "items_canceled": int(p.get("itemsCanceled", 0)),
-        "units_canceled": int(p.get("unitsCanceled", 0)),
-        "orders_canceled": int(p.get("ordersCanceled", 0)),
-        "pages": int(p.get("pages", 0)),
-        "api_cost": float(p.get("apiCost", 0.0)),
-        "throttled": int(p.get("throttled", 0)),
-        "retries": int(p.get("retries", 0)),
+        "orders_seen": p.orders_seen,
+        "items_canceled": p.items_canceled,
+        "units_canceled": p.units_canceled,
+        "orders_canceled": p.orders_canceled,
+        "pages": p.pages,
+        "api_cost": p.api_cost,
+        "throttled": p.throttled,
+        "retries": p.retries,
     }
 
 
@@ -300,9 +321,9 @@ class _ProgressReporter:
     def __init__(self, runtime: Runtime, lease: _Lease, run: JobRun, sink: ProgressSink | None) -> None:
         self.runtime, self.lease, self.run, self.sink = runtime, lease, run, sink
         self._last_saved = 0.0
-        self._pending: dict[str, object] | None = None
+        self._pending: RunProgress | None = None
 
-    def __call__(self, progress: dict[str, object]) -> None:
+    def __call__(self, progress: RunProgress) -> None:
         self.lease.ensure()
         self._pending = progress
         if self.sink is not None:
@@ -318,8 +339,8 @@ class _ProgressReporter:
         self._last_saved = time.monotonic()
         with self.runtime.storage.transaction() as tx:
             if self.lease.renew(tx):
-                tx.update_run(self.run.id, progress=progress, pages=progress.get("pages", 0),
-                              orders_seen=progress.get("ordersSeen", 0))
+                tx.update_run(self.run.id, progress=progress, pages=progress.pages,
+                              orders_seen=progress.orders_seen)
 
 
 __all__ = ["describe_failure", "execute_run", "holder_name", "plan_window"]

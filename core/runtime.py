@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pluggy
 
 from .errors import ConfigurationError, PluginError
 from .jobkinds import JobKind
-from .models import Cancellation, Job, JobRun, Shop
+from .models import CanceledLine, CanceledOrder, Cancellation, Job, JobRun, Shop
 from .plugins import collect, hook_log, make_plugin_manager
 from .settings import Settings
 from .sources import Source, SourceFactory
@@ -105,13 +105,16 @@ class Runtime:
 
     # notifications: a failing listener is logged, never fails the run -------------------------
 
-    def notify_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: tuple[Cancellation, ...]) -> None:
+    def notify_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation],
+                              lines: Sequence[CanceledLine]) -> None:
         if cancellations:
-            self._notify("on_items_canceled", shop=shop, run=run, cancellations=cancellations)
+            self._notify("on_items_canceled", shop=shop, run=run, cancellations=tuple(cancellations),
+                         lines=tuple(lines))
 
-    def notify_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: tuple[str, ...]) -> None:
+    def notify_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str],
+                               orders: Sequence[CanceledOrder]) -> None:
         if order_ids:
-            self._notify("on_orders_canceled", shop=shop, run=run, order_ids=order_ids)
+            self._notify("on_orders_canceled", shop=shop, run=run, order_ids=tuple(order_ids), orders=tuple(orders))
 
     def notify_run_finished(self, shop: Shop, job: Job, run: JobRun) -> None:
         self._notify("on_run_finished", shop=shop, job=job, run=run)

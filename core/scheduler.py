@@ -12,8 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .jobcontrol import Enqueue
+from .errors import JobError
 from .models import JobRun, JobRunStatus, RunTrigger
+from .new_runs import Enqueue, enqueue_run, record_run
 from .queues import QueueBackend
 from .reaper import reap_runs
 from .runtime import Runtime
@@ -45,23 +46,15 @@ def tick(runtime: Runtime, enqueue: Enqueue, *, queue: QueueBackend | None = Non
         with runtime.storage.transaction() as tx:
             if not tx.advance_job(job.id, expected_next_run_at=slot, next_run_at=following, skip_next=False):
                 continue  # another scheduler claimed this slot
-            status = JobRunStatus.SKIPPED if job.skip_next else JobRunStatus.QUEUED
-            run = tx.create_run(job_id=job.id, trigger=RunTrigger.SCHEDULE, status=status, slot=slot.isoformat())
-            if job.skip_next:
-                run = tx.update_run(run.id, started_at=now, finished_at=now, error="skipped once by an admin")
-                result.skipped.append(run)
-                continue
-            run = tx.update_run(run.id, queued_at=now)
-        try:
-            rq_id = enqueue(run.id)
-        except Exception as exc:
-            log.exception("could not enqueue run %s of job %s", run.id, job.id)
-            with runtime.storage.transaction() as tx:
-                tx.update_run(run.id, status=JobRunStatus.FAILED, finished_at=runtime.now(),
-                              error=f"could not be queued: {exc.__class__.__name__}")
+            run = record_run(tx, job_id=job.id, trigger=RunTrigger.SCHEDULE, now=now, slot=slot.isoformat(),
+                             skipped="skipped once by an admin" if job.skip_next else None)
+        if run.status is JobRunStatus.SKIPPED:
+            result.skipped.append(run)
             continue
-        with runtime.storage.transaction() as tx:
-            result.enqueued.append(tx.update_run(run.id, rq_job_id=rq_id))
+        try:
+            result.enqueued.append(enqueue_run(runtime, enqueue, run))
+        except JobError:
+            continue  # recorded FAILED with the queue's reason; the next slot still comes
     if queue is None and isinstance(getattr(enqueue, "__self__", None), QueueBackend):
         queue = enqueue.__self__  # type: ignore[attr-defined]
     result.lost = len(reap_runs(runtime, queue))

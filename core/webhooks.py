@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from .cancellations import judge_order
-from .models import PageResult, Shop
+from .models import PageResult, Shop, SourceOrder
+from .pages import store_orders
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -74,17 +74,10 @@ def shop_for_domain(tx: StorageTx, *, source: str, domain: str) -> Shop | None:
 async def refresh_orders(runtime: Runtime, shop: Shop, order_ids: Sequence[str]) -> PageResult:
     """Re-read ``order_ids`` from the source and store them; tell listeners what changed."""
     source = runtime.source_for(shop)
-    verdicts = []
+    orders: list[SourceOrder] = []
     try:
         for order_id in dict.fromkeys(order_ids):
-            page = await source.fetch_order(order_id)
-            verdicts += [judge_order(order) for order in page.orders]
+            orders += (await source.fetch_order(order_id)).orders
     finally:
         await source.aclose()
-    if not verdicts:
-        return PageResult()
-    with runtime.storage.transaction() as tx:
-        result = tx.apply_page(shop_id=shop.id, run_id=None, verdicts=verdicts, now=runtime.now())
-    runtime.notify_items_canceled(shop, None, result.cancellations)
-    runtime.notify_orders_canceled(shop, None, result.newly_canceled_orders)
-    return result
+    return store_orders(runtime, shop, None, orders)

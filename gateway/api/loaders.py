@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 from strawberry.dataloader import DataLoader
 
-from core import Cancellation, Job, JobRun, JobRunStatus, Shop, StorageTx, StoredItem, StoredOrder
+from core import Cancellation, Job, JobRun, JobRunStatus, RunProgress, Shop, StorageTx, StoredItem, StoredOrder
 
 if TYPE_CHECKING:
     from .context import Context
@@ -96,7 +96,7 @@ class Loaders:
         return self._batch(lambda tx, ids: _lookup(tx.get_watermarks(ids), ids))
 
     @cached_property
-    def queue_progress(self) -> DataLoader[int, dict[str, Any] | None]:
+    def queue_progress(self) -> DataLoader[int, RunProgress | None]:
         return DataLoader(self._queue_progress)
 
     def _batch(self, fetch: Callable[[StorageTx, list[Any]], Sequence[Any]], known: dict[Any, Any] | None = None,
@@ -136,7 +136,7 @@ class Loaders:
                                       for i in items.get(r.id, [])])
                 for r in records]  # fmt: skip
 
-    async def _queue_progress(self, run_ids: list[int]) -> list[dict[str, Any] | None]:
+    async def _queue_progress(self, run_ids: list[int]) -> list[RunProgress | None]:
         queue = self._context.queue
         return await anyio.to_thread.run_sync(lambda: [queue.progress(i) for i in run_ids])
 

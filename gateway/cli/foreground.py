@@ -19,7 +19,8 @@ from rich.progress import (
 
 from core import validation
 from core.jobcontrol import find_shop
-from core.models import JobRun, JobRunStatus, RunTrigger
+from core.models import JobRun, JobRunStatus, RunProgress, RunTrigger
+from core.new_runs import record_run
 from core.runs import execute_run
 from core.runtime import Runtime
 
@@ -76,9 +77,8 @@ def run_foreground(runtime: Runtime, *, shop_name: str, kind: str, window_from: 
             from core.errors import NotFoundError
 
             raise NotFoundError(f"shop {shop_name!r} has no {kind!r} job")
-        run = tx.create_run(job_id=job.id, trigger=trigger, window_from=window_from,
-                            window_thru=window_thru)
-        run = tx.update_run(run.id, queued_at=runtime.now())
+        run = record_run(tx, job_id=job.id, trigger=trigger, now=runtime.now(), window_from=window_from,
+                         window_thru=window_thru)
     return follow_run(runtime, run, shop_name=shop_name, kind=kind, console=console, total=total)
 
 
@@ -94,9 +94,9 @@ def follow_run(runtime: Runtime, run: JobRun, *, shop_name: str, kind: str, cons
         label = f"{'backfill' if trigger is RunTrigger.BACKFILL else kind} {shop_name}"
         task = progress.add_task(label, total=total, detail="starting")
 
-        def show(p: dict[str, object]) -> None:
-            progress.update(task, completed=int(p.get("ordersSeen", 0) or 0), detail=f"{p.get('ordersSeen', 0):,} orders, {p.get('unitsCanceled', 0):,} units "
-                                         f"canceled, page {p.get('pages', 0)}")
+        def show(p: RunProgress) -> None:
+            progress.update(task, completed=p.orders_seen, detail=f"{p.orders_seen:,} orders, {p.units_canceled:,} "
+                                                                  f"units canceled, page {p.pages}")
 
         final = execute_run(runtime, run.id, progress=show)
     console.print(summary_line(final, shop_name, kind, time.monotonic() - started))

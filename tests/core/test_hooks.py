@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from core import (
+    CanceledLine,
+    CanceledOrder,
     Cancellation,
     Job,
     JobRun,
@@ -29,7 +31,7 @@ from core.jobcontrol import add_shop
 from core.plugins import collect, describe_plugins, make_plugin_manager
 from core.runtime import Runtime, open_storage
 
-from ..harness import Harness, fast_settings
+from ..harness import T0, Harness, fast_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = sorted(name for name, _ in inspect.getmembers(GatewaySpec, inspect.isfunction))
@@ -214,12 +216,16 @@ class Recorder:
         self.calls.append(("on_run_started", {"shop": shop, "job": job, "run": run}))
 
     @hookimpl
-    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation]) -> None:
-        self.calls.append(("on_items_canceled", {"shop": shop, "run": run, "cancellations": list(cancellations)}))
+    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation],
+                          lines: Sequence[CanceledLine]) -> None:
+        self.calls.append(("on_items_canceled", {"shop": shop, "run": run, "cancellations": list(cancellations),
+                                                 "lines": list(lines)}))
 
     @hookimpl
-    def on_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str]) -> None:
-        self.calls.append(("on_orders_canceled", {"shop": shop, "run": run, "order_ids": list(order_ids)}))
+    def on_orders_canceled(self, shop: Shop, run: JobRun | None, order_ids: Sequence[str],
+                           orders: Sequence[CanceledOrder]) -> None:
+        self.calls.append(("on_orders_canceled", {"shop": shop, "run": run, "order_ids": list(order_ids),
+                                                  "orders": list(orders)}))
 
     @hookimpl
     def on_run_finished(self, shop: Shop, job: Job, run: JobRun) -> None:
@@ -231,15 +237,15 @@ class Recorder:
 
 def _shop_with_story(tmp_path: Path, url: str, recorder: Recorder) -> tuple[Harness, dict[str, str]]:
     h = Harness.build(fast_settings(tmp_path, url, page_size=2), plugins=(recorder,))
-    a = h.sim.create_order(lines=[("A", 3)])
+    a = h.sim.create_order(lines=[("A", 3)], name="#1042")
     (line_a,) = h.sim.line_item_ids(a)
-    h.sim.cancel_units(a, line_a, 2)
-    b = h.sim.create_order(lines=[("B", 1)])
+    refund_a = h.sim.cancel_units(a, line_a, 2)  # at T0, the simulator's clock
+    b = h.sim.create_order(lines=[("B", 1)], name="#1043")
     h.sim.cancel_order(b, reason="INVENTORY", refund=True)
     for n in range(3):
         h.sim.create_order(lines=[(f"C{n}", 1)])
     h.advance(600)
-    return h, {"a": a, "line_a": line_a, "b": b}
+    return h, {"a": a, "line_a": line_a, "refund_a": refund_a, "b": b}
 
 
 def test_hook_on_run_started(tmp_path: Path, sqlite_url: str) -> None:
@@ -285,6 +291,21 @@ def test_hook_on_items_canceled(tmp_path: Path, sqlite_url: str) -> None:
                 units[c.item_id] = units.get(c.item_id, 0) + c.quantity
         assert sum(units.values()) == run.units_canceled == 2 + 1
 
+        # The same changes in business keys: what a warehouse needs, no internal id.
+        lines = {line.line_gid: line for call in calls for line in call["lines"]}
+        assert len(lines) == sum(len(call["cancellations"]) for call in calls) == 2
+        line = lines[ids["line_a"]]
+        assert (line.shop, line.order_gid, line.order_name) == ("demo", ids["a"], "#1042")
+        assert (line.sku, line.title, line.quantity) == ("A", "Product A", 3)
+        assert (line.units, line.canceled_total) == (2, 2)
+        assert line.reason == "refund: cancel"
+        assert [r["refund"] for r in line.evidence["refundLines"]] == [ids["refund_a"]]
+        assert line.canceled_at == T0
+        assert line.cancellation_id in {c.id for call in calls for c in call["cancellations"]}
+        whole = next(line for line in lines.values() if line.order_gid == ids["b"])
+        assert (whole.order_name, whole.sku, whole.units, whole.canceled_total) == ("#1043", "B", 1, 1)
+        assert whole.reason == "order canceled (inventory)"
+
         recorder.calls.clear()
         h.run(window_from=run.window_from, window_thru=run.window_thru)
         assert recorder.named("on_items_canceled") == []  # nothing new, no call
@@ -299,6 +320,33 @@ def test_hook_on_orders_canceled(tmp_path: Path, sqlite_url: str) -> None:
         h.run()
         (call,) = recorder.named("on_orders_canceled")
         assert call["order_ids"] == [ids["b"]]
+        (order,) = call["orders"]
+        assert (order.shop, order.order_gid, order.order_name, order.reason) == ("demo", ids["b"], "#1043",
+                                                                                 "INVENTORY")
+        assert order.canceled_at == T0
+    finally:
+        h.close()
+
+
+def test_a_listener_may_take_only_the_arguments_it_needs(tmp_path: Path, sqlite_url: str) -> None:
+    """A plugin written before ``lines`` and ``orders`` existed keeps receiving its calls."""
+    heard: list[tuple[str, int]] = []
+
+    class Before:
+        @hookimpl
+        def on_items_canceled(self, cancellations: Sequence[Cancellation]) -> None:
+            heard.append(("items", sum(c.quantity for c in cancellations)))
+
+        @hookimpl
+        def on_orders_canceled(self, order_ids: Sequence[str]) -> None:
+            heard.append(("orders", len(order_ids)))
+
+    h, _ = _shop_with_story(tmp_path, sqlite_url, Recorder())
+    h.runtime.pm.register(Before())
+    try:
+        h.run()
+        assert sum(n for what, n in heard if what == "items") == 3
+        assert [n for what, n in heard if what == "orders"] == [1]
     finally:
         h.close()
 

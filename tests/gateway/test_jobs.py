@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core import JobRunStatus, RunTrigger
+from core import JobRunStatus, RunProgress, RunTrigger
 from gateway.api import ids
 
 from .conftest import READ, Api
@@ -46,13 +46,14 @@ async def test_jobs_and_their_runs(api: Api) -> None:
     _, beta_job = new_shop(api.runtime, "beta")
     ok = make_run(api, alpha_job.id, JobRunStatus.SUCCEEDED, orders_seen=7, units_canceled=3, items_canceled=2,
                   orders_canceled=1, pages=2, api_cost=12.5, throttled=1, retries=2,
-                  progress={"pages": 2, "ordersSeen": 7, "unitsCanceled": 3, "itemsCanceled": 2,
-                            "checkpoint": "2026-10-01T10:00:00+00:00", "elapsedSeconds": 1.5})
+                  progress=RunProgress(pages=2, orders_seen=7, units_canceled=3, items_canceled=2,
+                                       checkpoint=datetime.fromisoformat("2026-10-01T10:00:00+00:00"),
+                                       elapsed_seconds=1.5))
     with api.runtime.storage.transaction() as tx:
         tx.set_watermark(alpha_job.id, api.runtime.now() - timedelta(minutes=5))
     failed = make_run(api, alpha_job.id, JobRunStatus.FAILED, error="shop alpha: the upstream is down")
     running = make_run(api, alpha_job.id, JobRunStatus.RUNNING, pages=1,
-                       progress={"pages": 1, "ordersSeen": 3, "unitsCanceled": 0, "itemsCanceled": 0})
+                       progress=RunProgress(pages=1, orders_seen=3, units_canceled=0, items_canceled=0))
     queued = make_run(api, alpha_job.id, JobRunStatus.QUEUED)
 
     data = await api.data(f"{{ jobs {{ {JOB_FIELDS} }} }}")

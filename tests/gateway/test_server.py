@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from core import JobRunStatus, RunTrigger, TokenRole
+from core import JobRunStatus, RunProgress, RunTrigger, TokenRole
 from core.apitokens import issue_token
 from core.jobcontrol import run_job_now
 from core.queues import QueueBackend
@@ -99,9 +99,9 @@ async def test_subscription_follows_the_next_run_to_its_end(server: Server) -> N
         running = (await ws.receive())["payload"]["data"]["jobRunUpdated"]
         assert running["status"] == "RUNNING" and running["progress"] is None
 
-        server.update_run(run.id, pages=1, orders_seen=50, progress={
-            "pages": 1, "ordersSeen": 50, "unitsCanceled": 4, "itemsCanceled": 3,
-            "checkpoint": (now - timedelta(minutes=3)).isoformat(), "elapsedSeconds": 0.4})
+        server.update_run(run.id, pages=1, orders_seen=50, progress=RunProgress(
+            pages=1, orders_seen=50, units_canceled=4, items_canceled=3, checkpoint=now - timedelta(minutes=3),
+            elapsed_seconds=0.4))
         progressed = (await ws.receive())["payload"]["data"]["jobRunUpdated"]
         assert progressed["progress"]["pages"] == 1 and progressed["progress"]["ordersSeen"] == 50
         assert progressed["progress"]["unitsCanceled"] == 4

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import Job, JobRunStatus, NotFoundError, RunTrigger, Shop, Storage, ValidationError
+from core import Job, JobRunStatus, NotFoundError, RunProgress, RunTrigger, Shop, Storage, ValidationError
 
 from .factories import T0, at, judged, line, order
 
@@ -22,7 +22,7 @@ def test_a_run_is_created_queued_with_its_window(storage: Storage, job: Job) -> 
         "2026-03-02T09:00Z",
     )
     assert (run.window_from, run.window_thru) == (T0 - timedelta(hours=1), T0)
-    assert run.queued_at is not None and run.started_at is None and run.progress == {}
+    assert run.queued_at is not None and run.started_at is None and run.progress is None
     assert (run.orders_seen, run.units_canceled, run.api_cost) == (0, 0, 0.0)
     with storage.transaction() as tx:
         assert tx.get_run(run.id) == run
@@ -31,20 +31,26 @@ def test_a_run_is_created_queued_with_its_window(storage: Storage, job: Job) -> 
             tx.create_run(job_id=404, trigger=RunTrigger.MANUAL)
 
 
+PROGRESS = RunProgress(pages=1, orders_seen=250, items_canceled=3, units_canceled=4, orders_canceled=1,
+                       checkpoint=T0 + timedelta(minutes=1), api_cost=152.5, throttled=2, retries=1,
+                       bucket_available=480.0, bucket_maximum=2000.0, elapsed_seconds=119.5)
+"""Every field set, so the round trip proves each one is stored."""
+
+
 def test_a_run_records_status_counts_progress_and_error(storage: Storage, job: Job) -> None:
     with storage.transaction() as tx:
         run = tx.create_run(job_id=job.id, trigger=RunTrigger.MANUAL)
-        tx.update_run(run.id, status=JobRunStatus.RUNNING, started_at=T0, progress={"pages": 1, "orders": 250})
+        tx.update_run(run.id, status=JobRunStatus.RUNNING, started_at=T0, progress=RunProgress(pages=1, orders_seen=250))
         done = tx.update_run(
             run.id, status="FAILED", finished_at=T0 + timedelta(minutes=2), orders_seen=250, items_canceled=3,
             units_canceled=4, orders_canceled=1, pages=1, api_cost=152.5, throttled=2, retries=1,
-            error="upstream unavailable", rq_job_id="rq-1", progress={"pages": 1, "orders": 250, "phase": "fetch"},
+            error="upstream unavailable", rq_job_id="rq-1", progress=PROGRESS,
         )  # fmt: skip
     with storage.transaction() as tx:
         assert tx.get_run(run.id) == done
     assert done.status is JobRunStatus.FAILED
     assert (done.started_at, done.orders_seen, done.api_cost, done.error) == (T0, 250, 152.5, "upstream unavailable")
-    assert done.progress == {"pages": 1, "orders": 250, "phase": "fetch"}
+    assert done.progress == PROGRESS
 
 
 def test_only_run_fields_can_change(storage: Storage, job: Job) -> None:

@@ -8,7 +8,6 @@ where the worker runs (another process, another machine): the database is the so
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
 
 import anyio
 import strawberry
@@ -16,6 +15,7 @@ import strawberry
 from core import JobRun as CoreJobRun
 from core import JobRunStatus as CoreJobRunStatus
 from core import NotFoundError, StorageTx
+from core import RunProgress as CoreRunProgress
 
 from .. import ids
 from ..context import Context, Info
@@ -45,7 +45,7 @@ class JobSubscriptions:
 
         watched, newest_seen = await context.read(start)
         watched_id = watched.id if watched is not None else None
-        last: tuple[CoreJobRun, Any] | None = None
+        last: tuple[CoreJobRun, CoreRunProgress | None] | None = None
         while True:
             if watched_id is None:
                 watched_id = await context.read(lambda tx: _next_run(tx, pk, newest_seen))
@@ -71,7 +71,7 @@ def _next_run(tx: StorageTx, job_pk: int, newest_seen: int) -> int | None:
     return latest.id if latest is not None and latest.id > newest_seen else None
 
 
-async def _snapshot(context: Context, run_id: int) -> tuple[CoreJobRun | None, dict[str, Any] | None]:
+async def _snapshot(context: Context, run_id: int) -> tuple[CoreJobRun | None, CoreRunProgress | None]:
     run = await context.read(lambda tx: tx.get_run(run_id))
     live = None
     if run is not None and run.status is CoreJobRunStatus.RUNNING:

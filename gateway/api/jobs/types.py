@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from core import Job as CoreJob
 from core import JobRun as CoreJobRun
 from core import JobRunStatus as CoreJobRunStatus
+from core import RunProgress as CoreRunProgress
 from core import RunTrigger as CoreRunTrigger
 from core import Schedule as CoreSchedule
 from core.schedules import describe, schedule_offset, upcoming
@@ -64,31 +64,23 @@ class RunProgress:
         description="The bucket's ceiling at the last reply: the plan's (Shopify's maximumAvailable).")
 
     @classmethod
-    def from_dict(cls, p: dict[str, Any]) -> RunProgress:
-        checkpoint = p.get("checkpoint")
-        return cls(pages=int(p.get("pages") or 0), orders_seen=int(p.get("ordersSeen") or 0),
-                   units_canceled=int(p.get("unitsCanceled") or 0), items_canceled=int(p.get("itemsCanceled") or 0),
-                   orders_canceled=int(p.get("ordersCanceled") or 0),
-                   checkpoint=datetime.fromisoformat(checkpoint) if isinstance(checkpoint, str) else None,
-                   elapsed_seconds=_number(p.get("elapsedSeconds")),
-                   api_cost=_number(p.get("apiCost")) or 0.0, throttled=int(p.get("throttled") or 0),
-                   retries=int(p.get("retries") or 0), bucket_available=_number(p.get("bucketAvailable")),
-                   bucket_maximum=_number(p.get("bucketMaximum")))
+    def from_record(cls, p: CoreRunProgress) -> RunProgress:
+        return cls(pages=p.pages, orders_seen=p.orders_seen, units_canceled=p.units_canceled,
+                   items_canceled=p.items_canceled, orders_canceled=p.orders_canceled,
+                   checkpoint=p.checkpoint, elapsed_seconds=p.elapsed_seconds, api_cost=p.api_cost,
+                   throttled=p.throttled, retries=p.retries, bucket_available=p.bucket_available,
+                   bucket_maximum=p.bucket_maximum)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if value is not None else None
-
-
-def fresher(stored: dict[str, Any] | None, live: dict[str, Any] | None) -> dict[str, Any] | None:
+def fresher(stored: CoreRunProgress | None, live: CoreRunProgress | None) -> CoreRunProgress | None:
     """The more advanced of the stored and the queue's progress (the queue's wins ties)."""
-    if not live:
-        return stored or None
-    if not stored:
+    if live is None:
+        return stored
+    if stored is None:
         return live
 
-    def rank(p: dict[str, Any]) -> tuple[float, float]:
-        return float(p.get("pages") or 0), float(p.get("elapsedSeconds") or 0)
+    def rank(p: CoreRunProgress) -> tuple[float, float]:
+        return float(p.pages), p.elapsed_seconds or 0.0
 
     return live if rank(live) >= rank(stored) else stored
 
@@ -116,11 +108,11 @@ class JobRun(Node):
     retries: int
     error: str | None
     record: strawberry.Private[CoreJobRun]
-    live: strawberry.Private[dict[str, Any] | None]
+    live: strawberry.Private[CoreRunProgress | None]
     live_known: strawberry.Private[bool]
 
     @classmethod
-    def from_record(cls, r: CoreJobRun, *, live: dict[str, Any] | None = None, live_known: bool = False) -> JobRun:
+    def from_record(cls, r: CoreJobRun, *, live: CoreRunProgress | None = None, live_known: bool = False) -> JobRun:
         """``live``: the queue's progress when the caller already fetched it (``live_known``)."""
         return cls(id=strawberry.ID(ids.encode("JobRun", r.id)), status=r.status, trigger=r.trigger,
                    window_from=r.window_from, window_thru=r.window_thru, queued_at=r.queued_at,
@@ -150,7 +142,7 @@ class JobRun(Node):
         if not self.live_known and self.record.status is CoreJobRunStatus.RUNNING:
             live = await info.context.loaders.queue_progress.load(self.record.id)
         chosen = fresher(self.record.progress, live)
-        return RunProgress.from_dict(chosen) if chosen else None
+        return RunProgress.from_record(chosen) if chosen is not None else None
 
 
 @strawberry.type

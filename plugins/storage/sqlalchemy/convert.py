@@ -18,6 +18,7 @@ from core import (
     JobRunStatus,
     OrderItemStatus,
     OrderStatus,
+    RunProgress,
     RunTrigger,
     Schedule,
     Shop,
@@ -99,7 +100,7 @@ def to_run(row: Any) -> JobRun:
         job_id=row.job_id,
         status=JobRunStatus(row.status),
         trigger=RunTrigger(row.trigger),
-        progress=dict(row.progress or {}),
+        progress=RunProgress.from_json(row.progress),
         **plain,
     )
 

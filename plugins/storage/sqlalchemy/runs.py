@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from core import JobRun, JobRunStatus, NotFoundError, RunTrigger, Slice, ValidationError
+from core import JobRun, JobRunStatus, NotFoundError, RunProgress, RunTrigger, Slice, ValidationError
 
 from .base import TxBase, aware, check_changes, check_first, chunks, utcnow
 from .convert import RUN_FIELDS, to_run
@@ -77,7 +77,7 @@ class RunsMixin(TxBase):
             if key == "status":
                 value = _status(value).value
             elif key == "progress":
-                value = dict(value or {})  # a new object, so the ORM sees the JSON change
+                value = _progress_json(value)
             elif key in TIMESTAMPS and value is not None:
                 aware(value, key)
             setattr(row, key, value)
@@ -162,3 +162,12 @@ def _status(value: JobRunStatus | str) -> JobRunStatus:
         return JobRunStatus(value)
     except ValueError:
         raise ValidationError(f"unknown run status {value!r}", field="status") from None
+
+
+def _progress_json(progress: object) -> dict[str, Any]:
+    """The stored form of a run's progress: a new dict each time, so the ORM sees the JSON change."""
+    if progress is None:
+        return {}
+    if not isinstance(progress, RunProgress):
+        raise ValidationError(f"a run's progress is a RunProgress, not {type(progress).__name__}", field="progress")
+    return progress.to_json()
