@@ -53,7 +53,8 @@ def test_a_store_reads_a_row_written_in_the_old_form(tmp_path: Path, sqlite_url:
                        {"p": json.dumps(STORED_BEFORE), "id": run.id})
         engine.dispose()
         with runtime.storage.transaction() as tx:
-            assert tx.get_run(run.id).progress == RunProgress.from_json(STORED_BEFORE)
+            stored = tx.get_run(run.id)
+        assert stored is not None and stored.progress == RunProgress.from_json(STORED_BEFORE)
     finally:
         runtime.close()
 
@@ -69,6 +70,7 @@ def test_a_store_refuses_progress_that_is_not_a_run_progress(tmp_path: Path, sql
                 tx.update_run(run.id, pages=9, progress={"pages": 9})
         assert caught.value.field == "progress"
         with runtime.storage.transaction() as tx:
-            assert (tx.get_run(run.id).pages, tx.get_run(run.id).progress) == (0, None)
+            unchanged = tx.get_run(run.id)
+        assert unchanged is not None and (unchanged.pages, unchanged.progress) == (0, None)
     finally:
         runtime.close()

@@ -64,6 +64,7 @@ def test_a_third_party_job_kind_runs_on_the_scheduler_like_the_built_in_one(
         while True:
             with runtime.storage.transaction() as tx:
                 run = tx.get_run(run_id)
+            assert run is not None
             if run.status not in (JobRunStatus.QUEUED, JobRunStatus.RUNNING) or time.monotonic() > deadline:
                 break
             time.sleep(0.05)

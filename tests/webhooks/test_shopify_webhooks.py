@@ -16,7 +16,7 @@ import httpx2
 import orjson
 import pytest
 
-from core import Cancellation, JobRun, Shop, hookimpl
+from core import CanceledLine, Cancellation, JobRun, Shop, hookimpl
 from core.jobs import bind_runtime, unbind_runtime
 from core.queues import QueueBackend
 from gateway.api.app import create_app
@@ -29,10 +29,13 @@ SECRET = "app-client-secret-for-tests"
 class Listener:
     def __init__(self) -> None:
         self.cancellations: list[tuple[JobRun | None, list[Cancellation]]] = []
+        self.lines: list[CanceledLine] = []
 
     @hookimpl
-    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation]) -> None:
+    def on_items_canceled(self, shop: Shop, run: JobRun | None, cancellations: Sequence[Cancellation],
+                          lines: Sequence[CanceledLine]) -> None:
         self.cancellations.append((run, list(cancellations)))
+        self.lines += lines
 
 
 @pytest.fixture
@@ -94,6 +97,9 @@ async def test_a_signed_delivery_stores_the_orders_current_cancellations(shop: H
     eventually(lambda: shop.stored_canceled() == {tee: 2})
     ((run, rows),) = listener.cancellations
     assert run is None and sum(r.quantity for r in rows) == 2
+    # the same business keys as a run's pages carry: the webhook path stores a page the same way
+    assert [(line.shop, line.order_gid, line.line_gid, line.sku, line.units, line.canceled_total)
+            for line in listener.lines] == [("demo", order, tee, "TEE", 2, 2)]
     assert shop.watermark() is None  # the fast path never moves the scheduled window
 
 
