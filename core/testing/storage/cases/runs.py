@@ -6,9 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from core import Job, JobRunStatus, NotFoundError, RunTrigger, Shop, Storage, ValidationError
+from core import (
+    Job,
+    JobRunStatus,
+    NotFoundError,
+    RunTrigger,
+    Shop,
+    Storage,
+    ValidationError,
+)
 
-from .factories import T0, at, judged, line, order
+from ..factories import T0, at, judged, line, order
 
 
 def test_a_run_is_created_queued_with_its_window(storage: Storage, job: Job) -> None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from core import JobRunStatus, NewShop, NotFoundError, RunTrigger, Schedule, Shop, Storage, ValidationError
+from core import (
+    JobRunStatus,
+    NewShop,
+    NotFoundError,
+    RunTrigger,
+    Schedule,
+    Shop,
+    Storage,
+    ValidationError,
+)
 
-from .factories import T0, at, judged, line, order
+from ..factories import T0, at, judged, line, order
 
 
 def test_a_new_shop_is_stored_with_its_settings(storage: Storage) -> None:
