@@ -12,7 +12,7 @@ from core import Storage, StorageBackend, TokenCipher
 from core.plugins import collect, make_plugin_manager
 from core.testing.storage import StorageFactory
 
-from ..services import fresh_postgres_database
+from ..services import fresh_mariadb_database, fresh_postgres_database
 
 
 @pytest.fixture
@@ -24,14 +24,15 @@ def backend() -> StorageBackend:
     return backends[0]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every storage test runs on real SQLite and on real PostgreSQL."""
+    """Every storage test runs on real SQLite, PostgreSQL and MariaDB, each a fresh database."""
     if request.param == "sqlite":
         yield f"sqlite:///{(tmp_path / 'store.db').as_posix()}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
+        return
+    with (fresh_postgres_database() if request.param == "postgresql" else fresh_mariadb_database()) as url:
+        yield url
 
 
 @pytest.fixture
