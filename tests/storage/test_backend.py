@@ -15,10 +15,11 @@ from core import (
 
 
 def test_hook_register_storages(backend: StorageBackend) -> None:
-    """The plugin's ``register_storages`` contributes one backend serving SQLite and PostgreSQL."""
+    """The plugin's ``register_storages`` contributes one backend serving SQLite, PostgreSQL and MySQL/MariaDB."""
     assert isinstance(backend, StorageBackend)
     assert backend.name == "sqlalchemy"
-    assert backend.schemes == ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+    assert backend.schemes == ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
+                               "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
 
 
 def test_postgresql_urls_are_served_by_psycopg_3(backend: StorageBackend) -> None:
@@ -62,8 +63,25 @@ def test_a_malformed_pool_setting_is_refused_with_the_setting_named(backend: Sto
 
 
 def test_urls_of_other_databases_are_refused(backend: StorageBackend) -> None:
-    with pytest.raises(ConfigurationError, match="mysql"):
-        backend.open("mysql://user@localhost/gateway")
+    with pytest.raises(ConfigurationError, match="does not serve 'mssql' URLs"):
+        backend.open("mssql://user@localhost/gateway")
+
+
+@pytest.mark.parametrize(("url", "driver"), [
+    ("mysql://gateway@db.invalid/gateway", "mysql+pymysql"),
+    ("mariadb://gateway@db.invalid/gateway", "mariadb+pymysql"),
+    ("mysql+pymysql://gateway@db.invalid/gateway?pool_size=20", "mysql+pymysql"),
+])
+def test_mysql_and_mariadb_urls_are_served_by_pymysql_in_utf8mb4(backend: StorageBackend, url: str,
+                                                                 driver: str) -> None:
+    store = backend.open(url)  # the engine connects lazily
+    try:
+        for engine in store.engines:  # type: ignore[attr-defined]
+            assert engine.url.drivername == driver and engine.dialect.driver == "pymysql"
+            assert dict(engine.url.query) == {"charset": "utf8mb4"}  # 4-byte characters (emoji) fit
+            assert engine.pool.size() == (20 if "pool_size" in url else 10)
+    finally:
+        store.dispose()
 
 
 def test_sqlite_gets_its_folder_created_wal_and_foreign_keys(backend: StorageBackend, tmp_path: Path) -> None:
