@@ -11,8 +11,10 @@ objects are built:
    RETURNING);
 4. mark newly canceled orders (one executemany UPDATE).
 
-The INSERTs are an executemany on SQLite and one ``INSERT ... SELECT FROM unnest(arrays)`` on
-PostgreSQL (see :func:`_insert_rows`).
+The INSERTs are an executemany on SQLite and MySQL (PyMySQL sends it as one multi-row INSERT)
+and one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL (see :func:`_insert_rows`).
+MySQL has no RETURNING for upserts: there each upsert is followed by one ``SELECT ... FOR
+UPDATE`` of its rows, and the history is numbered at commit (:mod:`.mysql`).
 
 Every row is found through a unique index (the upserts' conflict targets, primary keys), so a
 page costs the same whether or not the planner's statistics have caught up with a bulk import.
@@ -21,8 +23,9 @@ Two writers of the same order (a webhook and a scheduled run) cannot both count 
 On PostgreSQL, ON CONFLICT DO UPDATE locks every existing row it touches and a concurrent insert
 of the same key waits for the first inserter, so steps 1 and 2 lock the page's orders and items
 as ``SELECT ... FOR UPDATE`` would, and return their latest committed values; rows are written
-in ``source_id`` order, so two pages lock in the same order and cannot deadlock. On SQLite the
-backend begins every transaction IMMEDIATE, so writers are serialised.
+in ``source_id`` order, so two pages lock in the same order and cannot deadlock. InnoDB's
+``ON DUPLICATE KEY UPDATE`` locks the rows it finds in the same way. On SQLite the backend begins
+every transaction IMMEDIATE, so writers are serialised.
 """
 
 from __future__ import annotations

@@ -230,8 +230,9 @@ class CancellationRow(Base):
     """Append-only history: one row per increase of an item's canceled quantity.
 
     Integrators poll it in commit order, by ``(commit_txid, id)`` (see ``list_cancellations``).
-    ``commit_txid`` is the writing transaction's id on PostgreSQL and 0 on SQLite, whose writers
-    take turns, so there ids alone are in commit order; ``sqlite_autoincrement`` keeps SQLite
+    ``commit_txid`` is the writing transaction's id on PostgreSQL, its commit number on MySQL and
+    MariaDB (:mod:`.mysql`), and 0 on SQLite, whose writers take turns, so there ids alone are in
+    commit order; ``sqlite_autoincrement`` keeps SQLite
     from handing out again the ids of deleted rows (a shop's removal), which a poller is past.
     """
 
