@@ -96,7 +96,7 @@ class SqlAlchemyStorage:
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
             if _in_memory(self.url):
-                self.read_engine = self.engine.execution_options(**{READ_ONLY: True})
+                self.read_engine: Engine = self.engine.execution_options(**{READ_ONLY: True})
             else:
                 self.read_engine = _sqlite_engine(self.url, read_only=True)
         elif self.url.get_backend_name() in MYSQL:

@@ -66,7 +66,7 @@ def insert_history(tx: TxBase, conn: Connection, history: list[dict[str, Any]]) 
     for chunk in chunks(item_ids):
         query = (select(cancellations.c.id, cancellations.c.item_id)
                  .where(cancellations.c.commit_txid == PENDING, cancellations.c.item_id.in_(chunk)))
-        ids.update((item_id, row_id) for row_id, item_id in conn.execute(query) if row_id not in seen)
+        ids.update((row.item_id, row.id) for row in conn.execute(query) if row.id not in seen)
     tx._pending_history += ids.values()
     return ids
 
@@ -79,7 +79,7 @@ def stamp_commit(tx: TxBase) -> None:
     # LAST_INSERT_ID(expr) hands the new value back on this connection without a second read
     conn.execute(update(commit_sequence).where(commit_sequence.c.id == 1)
                  .values(last=literal_column("LAST_INSERT_ID(last + 1)")))
-    number = conn.exec_driver_sql("SELECT LAST_INSERT_ID()").scalar_one()
+    number: int = conn.exec_driver_sql("SELECT LAST_INSERT_ID()").scalar_one()
     for chunk in chunks(tx._pending_history):
         conn.execute(update(cancellations).where(cancellations.c.id.in_(bindparam("ids", expanding=True)))
                      .values(commit_txid=number), {"ids": chunk})

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, func, literal_column, select, update
+from sqlalchemy import Connection, String, Table, and_, bindparam, case, func, literal_column, select, update
 
 from core import Cancellation, OrderItemStatus, OrderStatus, OrderVerdict, PageResult, plan_item_update
 
@@ -252,8 +252,8 @@ def _upsert_items(
         new = insert.inserted if tx._is_mysql else insert.excluded
         # constants written into the statement: PyMySQL's executemany takes no parameters in
         # the ON DUPLICATE KEY UPDATE clause it repeats after the rows
-        none = literal_column("0")
-        canceled, partly, open_ = (literal_column(f"'{status.value}'") for status in (  # fixed words, no quotes
+        none: Any = literal_column("0")
+        canceled, partly, open_ = (literal_column(f"'{status.value}'", String) for status in (  # fixed words, no quotes
             OrderItemStatus.CANCELED, OrderItemStatus.PARTIALLY_CANCELED, OrderItemStatus.OPEN))
         status = case(
             (and_(old.canceled_quantity > none, old.canceled_quantity >= new.quantity), canceled),
