@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from core.testing import TEST_SECRET_KEY
 
 from .services import REDIS_URL, fresh_postgres_database, redis_available, unavailable
 
-TEST_SECRET_KEY = "dGVzdHMtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-"""The Fernet key of every test (32 bytes, url-safe base64): stored shop tokens are encrypted."""
+# The storage contract suite's fixtures (storage, shop, other_shop, job); tests/storage/conftest.py
+# gives it the built-in storage on every database. pytest reads this only in the rootdir's conftest.
+pytest_plugins = ["core.testing.storage"]
+
+__all__ = ["TEST_SECRET_KEY"]  # the Fernet key of every test (and of the suite): stored shop tokens are encrypted
 
 
 @pytest.fixture(autouse=True)

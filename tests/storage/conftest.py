@@ -1,16 +1,18 @@
-"""Fixtures of the storage contract suite: the backend comes through the plugin manager."""
+"""The built-in storage under the contract suite (core.testing.storage): its backend, loaded
+through its entry point like in production, on a fresh database of every kind it serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from core import Job, NewShop, Schedule, Shop, Storage, StorageBackend, TokenCipher
+from core import Storage, StorageBackend, TokenCipher
 from core.plugins import collect, make_plugin_manager
+from core.testing.storage import StorageFactory
 
-from ..conftest import TEST_SECRET_KEY
-from .factories import T0
+from ..services import fresh_mariadb_database, fresh_postgres_database
 
 
 @pytest.fixture
@@ -22,29 +24,20 @@ def backend() -> StorageBackend:
     return backends[0]
 
 
-@pytest.fixture
-def storage(backend: StorageBackend, database_url: str) -> Iterator[Storage]:
-    opened = backend.open(database_url, cipher=TokenCipher([TEST_SECRET_KEY]))
-    opened.upgrade()
-    yield opened
-    opened.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every storage test runs on real SQLite, PostgreSQL and MariaDB, each a fresh database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'store.db').as_posix()}"
+        return
+    with (fresh_postgres_database() if request.param == "postgresql" else fresh_mariadb_database()) as url:
+        yield url
 
 
 @pytest.fixture
-def shop(storage: Storage) -> Shop:
-    with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north"))
+def storage_factory(backend: StorageBackend, database_url: str) -> StorageFactory:
+    def open_store(cipher: TokenCipher) -> Storage:
+        return backend.open(database_url, cipher=cipher)
 
-
-@pytest.fixture
-def other_shop(storage: Storage) -> Shop:
-    with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN"))
-
-
-@pytest.fixture
-def job(storage: Storage, shop: Shop) -> Job:
-    with storage.transaction() as tx:
-        return tx.create_job(
-            shop_id=shop.id, kind="canceled-items", schedule=Schedule(every_seconds=300), next_run_at=T0
-        )
+    return open_store

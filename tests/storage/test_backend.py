@@ -1,38 +1,25 @@
-"""Opening a store: registration, URLs, SQLite settings, units of work, timestamps."""
+"""Opening a SQLAlchemy store: registration, URLs, pools, SQLite settings, database errors."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from core import (
     ConfigurationError,
-    NewShop,
-    Schedule,
-    Storage,
     StorageBackend,
     StorageError,
-    StorageTx,
-    ValidationError,
 )
-
-from .factories import T0
 
 
 def test_hook_register_storages(backend: StorageBackend) -> None:
-    """The plugin's ``register_storages`` contributes one backend serving SQLite and PostgreSQL."""
+    """The plugin's ``register_storages`` contributes one backend serving SQLite, PostgreSQL and MySQL/MariaDB."""
     assert isinstance(backend, StorageBackend)
     assert backend.name == "sqlalchemy"
-    assert backend.schemes == ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
-
-
-def test_an_opened_store_and_its_transactions_satisfy_the_protocols(storage: Storage) -> None:
-    assert isinstance(storage, Storage)
-    with storage.transaction() as tx:
-        assert isinstance(tx, StorageTx)
+    assert backend.schemes == ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
+                               "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
 
 
 def test_postgresql_urls_are_served_by_psycopg_3(backend: StorageBackend) -> None:
@@ -76,8 +63,25 @@ def test_a_malformed_pool_setting_is_refused_with_the_setting_named(backend: Sto
 
 
 def test_urls_of_other_databases_are_refused(backend: StorageBackend) -> None:
-    with pytest.raises(ConfigurationError, match="mysql"):
-        backend.open("mysql://user@localhost/gateway")
+    with pytest.raises(ConfigurationError, match="does not serve 'mssql' URLs"):
+        backend.open("mssql://user@localhost/gateway")
+
+
+@pytest.mark.parametrize(("url", "driver"), [
+    ("mysql://gateway@db.invalid/gateway", "mysql+pymysql"),
+    ("mariadb://gateway@db.invalid/gateway", "mariadb+pymysql"),
+    ("mysql+pymysql://gateway@db.invalid/gateway?pool_size=20", "mysql+pymysql"),
+])
+def test_mysql_and_mariadb_urls_are_served_by_pymysql_in_utf8mb4(backend: StorageBackend, url: str,
+                                                                 driver: str) -> None:
+    store = backend.open(url)  # the engine connects lazily
+    try:
+        for engine in store.engines:  # type: ignore[attr-defined]
+            assert engine.url.drivername == driver and engine.dialect.driver == "pymysql"
+            assert dict(engine.url.query) == {"charset": "utf8mb4"}  # 4-byte characters (emoji) fit
+            assert engine.pool.size() == (20 if "pool_size" in url else 10)
+    finally:
+        store.dispose()
 
 
 def test_sqlite_gets_its_folder_created_wal_and_foreign_keys(backend: StorageBackend, tmp_path: Path) -> None:
@@ -97,27 +101,6 @@ def test_sqlite_gets_its_folder_created_wal_and_foreign_keys(backend: StorageBac
     assert {"shops", "jobs", "job_runs", "orders", "order_items", "cancellations"} <= tables
 
 
-def test_upgrade_twice_is_harmless(storage: Storage) -> None:
-    storage.upgrade()
-    with storage.transaction() as tx:
-        assert tx.list_shops() == []
-
-
-def test_a_transaction_commits_when_its_block_ends(storage: Storage) -> None:
-    with storage.transaction() as tx:
-        tx.add_shop(NewShop(name="kept", url="https://kept.myshopify.com"))
-    with storage.transaction() as tx:
-        assert tx.get_shop_by_name("kept") is not None
-
-
-def test_a_transaction_rolls_back_when_its_block_raises(storage: Storage) -> None:
-    with pytest.raises(RuntimeError), storage.transaction() as tx:
-        tx.add_shop(NewShop(name="lost", url="https://lost.myshopify.com"))
-        raise RuntimeError("boom")
-    with storage.transaction() as tx:
-        assert tx.get_shop_by_name("lost") is None
-
-
 def test_database_failures_surface_as_storage_errors(backend: StorageBackend, tmp_path: Path) -> None:
     store = backend.open(f"sqlite:///{(tmp_path / 'empty.db').as_posix()}")  # never upgraded: no tables
     try:
@@ -127,21 +110,3 @@ def test_database_failures_surface_as_storage_errors(backend: StorageBackend, tm
         store.dispose()
 
 
-def test_timestamps_come_back_as_the_same_instant_in_utc(storage: Storage) -> None:
-    in_berlin = datetime(2026, 3, 2, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
-    with storage.transaction() as tx:
-        shop = tx.add_shop(NewShop(name="tz", url="https://tz.myshopify.com"))
-        job = tx.create_job(shop_id=shop.id, kind="k", schedule=Schedule(every_seconds=60), next_run_at=in_berlin)
-    with storage.transaction() as tx:
-        stored = tx.get_job(job.id)
-    assert stored is not None and stored.next_run_at == in_berlin
-    assert stored.next_run_at.tzinfo is not None and stored.next_run_at.utcoffset() == timedelta(0)
-    assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
-
-
-def test_naive_timestamps_are_refused(storage: Storage) -> None:
-    with storage.transaction() as tx:
-        shop = tx.add_shop(NewShop(name="naive", url="https://naive.myshopify.com"))
-        with pytest.raises(ValidationError) as caught:
-            tx.create_job(shop_id=shop.id, kind="k", schedule=Schedule(), next_run_at=T0.replace(tzinfo=None))
-    assert caught.value.field == "next_run_at"

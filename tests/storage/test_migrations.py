@@ -72,7 +72,7 @@ def test_an_up_to_date_database_starts_without_alembic(tmp_path) -> None:  # typ
 def test_the_commit_order_migration_keeps_the_history_and_its_ids(storage: Storage) -> None:
     from core import NewShop
 
-    from .factories import at, judged, line, order
+    from core.testing.storage.factories import at, judged, line, order
 
     with storage.transaction() as tx:
         shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))

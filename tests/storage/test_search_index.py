@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import event, inspect, text
 
 from core import Limits, OrderQuery, Shop, Storage, ValidationError
-
-from .factories import judged, line, order
+from core.testing.storage.factories import judged, line, order
 
 TRIGRAM_INDEXES = {"ix_orders_name_trgm": "orders", "ix_order_items_sku_trgm": "order_items"}
 

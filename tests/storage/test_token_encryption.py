@@ -9,7 +9,15 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from core import ConfigurationError, NewShop, Shop, Storage, StorageBackend, TokenCipher, ValidationError
+from core import (
+    ConfigurationError,
+    NewShop,
+    Shop,
+    Storage,
+    StorageBackend,
+    TokenCipher,
+    ValidationError,
+)
 from core.token_cipher import generate_key
 
 from ..conftest import TEST_SECRET_KEY

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from core import ConfigurationError, NewShop, Storage, StorageBackend, TokenCipher
-from plugins.storage.sqlalchemy.backend import MIGRATIONS
+from plugins.storage.sqlalchemy.backend import MIGRATIONS, SCHEMA_REVISION
 
 
 def _downgrade_to_0003(storage: Storage) -> None:
@@ -48,7 +48,7 @@ def test_upgrading_encrypts_every_plaintext_token(plaintext_database: Storage) -
     storage = plaintext_database
     storage.upgrade()
 
-    assert _revision(storage) == "0004"
+    assert _revision(storage) == SCHEMA_REVISION
     (north, south, east) = _raw(storage)
     assert south == ("south", None, "SOUTH_TOKEN")
     for name, stored, _env in (north, east):
@@ -87,4 +87,4 @@ def test_without_tokens_to_encrypt_no_key_is_needed(
         keyless.upgrade()
     finally:
         keyless.dispose()
-    assert _revision(storage) == "0004"
+    assert _revision(storage) == SCHEMA_REVISION

@@ -1,4 +1,4 @@
-"""The built-in storage plugin: SQLite and PostgreSQL through SQLAlchemy 2, schema owned by Alembic.
+"""The built-in storage plugin: SQLite, PostgreSQL and MySQL/MariaDB through SQLAlchemy 2, schema owned by Alembic.
 
 Loaded through the ``sqlalchemy_storage`` entry point like any third-party plugin.
 """

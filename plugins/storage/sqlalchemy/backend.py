@@ -26,6 +26,11 @@ On PostgreSQL the read connections start every transaction ``READ ONLY`` and ``R
 (``default_transaction_read_only``, set when they connect): the statements of one unit of work
 see one snapshot, which READ COMMITTED would not give, and a read-only transaction never fails
 to serialise.
+
+MySQL and MariaDB (``mysql://`` or ``mariadb://``, through PyMySQL, InnoDB tables in utf8mb4
+compared exactly): writers run READ COMMITTED like PostgreSQL's; read connections are
+``READ ONLY`` and ``REPEATABLE READ`` (one InnoDB snapshot per unit of work). What else differs,
+upserts read back and the history's commit order, is in :mod:`.mysql`.
 """
 
 from __future__ import annotations
@@ -44,14 +49,18 @@ from sqlalchemy.pool import StaticPool
 
 from core import ConfigurationError, GatewayError, ReadTimeout, StorageError, TokenCipher
 
+from .base import MYSQL
+from .mysql import stamp_commit
 from .read_timeout import time_limit, timed_out
 from .tx import SqlAlchemyTx
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The newest migration's revision (a test checks it is Alembic's head)."""
 MIGRATION_LOCK = 7_245_119_301
 """PostgreSQL advisory lock key: two processes starting at once migrate one after the other."""
+MIGRATION_LOCK_NAME = "sync_gateway_migrations"
+"""The same, for MySQL's ``GET_LOCK``."""
 
 READ_ONLY = "sync_gateway_read_only"
 """Execution option of the in-memory SQLite engine's read-only units of work."""
@@ -66,10 +75,11 @@ ENGINE_OPTIONS: dict[str, Any] = {
 
 
 class SqlAlchemyBackend:
-    """Serves ``sqlite`` and ``postgresql`` URLs (PostgreSQL through psycopg 3)."""
+    """Serves ``sqlite``, ``postgresql`` (through psycopg 3) and ``mysql``/``mariadb`` URLs (through PyMySQL)."""
 
     name = "sqlalchemy"
-    schemes: tuple[str, ...] = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+    schemes: tuple[str, ...] = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
+                                "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
 
     def open(self, url: str, *, cipher: TokenCipher | None = None) -> SqlAlchemyStorage:
         return SqlAlchemyStorage(url, cipher=cipher)
@@ -86,9 +96,13 @@ class SqlAlchemyStorage:
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
             if _in_memory(self.url):
-                self.read_engine = self.engine.execution_options(**{READ_ONLY: True})
+                self.read_engine: Engine = self.engine.execution_options(**{READ_ONLY: True})
             else:
                 self.read_engine = _sqlite_engine(self.url, read_only=True)
+        elif self.url.get_backend_name() in MYSQL:
+            self.url, pool = pool_options(self.url)
+            self.engine = _mysql_engine(self.url, pool=pool)
+            self.read_engine = _mysql_engine(self.url, pool=pool, read_only=True)
         else:
             self.url, pool = pool_options(self.url)
             self.engine = _postgres_engine(self.url, pool=pool)
@@ -109,7 +123,10 @@ class SqlAlchemyStorage:
         """
         try:
             with self._sessions() as session, session.begin():
-                yield SqlAlchemyTx(session, cipher=self.cipher)
+                tx = SqlAlchemyTx(session, cipher=self.cipher)
+                yield tx
+                if tx._pending_history:  # MySQL: the history's commit number, taken last
+                    stamp_commit(tx)
         except GatewayError:
             raise
         except SQLAlchemyError as exc:
@@ -155,6 +172,8 @@ class SqlAlchemyStorage:
         try:
             if self.engine.dialect.name == "sqlite":
                 self._upgrade_sqlite(config)
+            elif self.engine.dialect.name in MYSQL:
+                self._upgrade_mysql(config)
             else:
                 with self.engine.begin() as conn:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -173,6 +192,22 @@ class SqlAlchemyStorage:
     def dispose(self) -> None:
         for engine in self.engines:
             engine.dispose()
+
+    def _upgrade_mysql(self, config: Any) -> None:
+        from alembic import command
+
+        # DDL commits on its own in MySQL, so the lock is the session's, not a transaction's.
+        with self.engine.connect() as conn:
+            if conn.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": MIGRATION_LOCK_NAME}).scalar() != 1:
+                raise StorageError("another process held the migration lock for ten minutes")
+            conn.commit()  # the lock is the session's: it outlives the SELECT's transaction
+            try:
+                with conn.begin():
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+            finally:
+                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK_NAME})
+                conn.commit()
 
     def _upgrade_sqlite(self, config: Any) -> None:
         from alembic import command
@@ -194,7 +229,8 @@ class SqlAlchemyStorage:
 
 
 def normalize_url(url: str) -> URL:
-    """Parse ``url``; ``postgresql://`` becomes ``postgresql+psycopg://`` (psycopg 3, explicitly)."""
+    """Parse ``url``; ``postgresql://`` becomes ``postgresql+psycopg://`` (psycopg 3, explicitly),
+    ``mysql://`` and ``mariadb://`` name PyMySQL, and MySQL connections speak utf8mb4."""
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -206,6 +242,10 @@ def normalize_url(url: str) -> URL:
         )
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername in MYSQL:
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    if parsed.get_backend_name() in MYSQL and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
 
 
@@ -215,7 +255,7 @@ POOL_OPTIONS: dict[str, tuple[int, int | None]] = {
     "pool_timeout": (1, 3600),
     "pool_recycle": (-1, None),
 }
-"""Connection-pool settings a PostgreSQL URL may carry in its query string, with their bounds:
+"""Connection-pool settings a PostgreSQL or MySQL URL may carry in its query string, with their bounds:
 ``postgresql://host/db?pool_size=20&max_overflow=5``. Each engine (the writers', the readers')
 gets its own pool of that size."""
 
@@ -253,6 +293,20 @@ def _postgres_engine(url: URL, *, pool: dict[str, int], read_only: bool = False)
         _ping_when_idle(engine, IDLE_PING_SECONDS)
         return engine
     return create_engine(url, pool_pre_ping=True, **pool, **ENGINE_OPTIONS)
+
+
+def _mysql_engine(url: URL, *, pool: dict[str, int], read_only: bool = False) -> Engine:
+    if read_only:
+        engine = create_engine(url, isolation_level="REPEATABLE READ", **pool, **ENGINE_OPTIONS)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET SESSION TRANSACTION READ ONLY")
+
+        _ping_when_idle(engine, IDLE_PING_SECONDS)
+        return engine
+    return create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True, **pool, **ENGINE_OPTIONS)
 
 
 IDLE_PING_SECONDS = 2.0

@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from core import NotFoundError, TokenCipher, ValidationError
 
+MYSQL = frozenset({"mysql", "mariadb"})
+"""Dialect names of MySQL and MariaDB (SQLAlchemy names a ``mariadb://`` URL's dialect ``mariadb``)."""
+
 MAX_IDS_PER_QUERY = 5000
 """Ids per batch lookup: under every database's bound-parameter limit (SQLite expands IN lists)."""
 
@@ -46,6 +49,8 @@ class TxBase:
         self._lazy_session: Session | None = None
         bind = session.get_bind() if session is not None else connection.engine  # type: ignore[union-attr]
         self._dialect = bind.dialect.name
+        self._pending_history: list[int] = []
+        """MySQL: ids of the history rows this unit of work wrote, stamped at commit (:mod:`.mysql`)."""
 
     @property
     def _session(self) -> Session:
@@ -68,8 +73,17 @@ class TxBase:
     def _is_postgres(self) -> bool:
         return self._dialect == "postgresql"
 
+    @property
+    def _is_mysql(self) -> bool:
+        return self._dialect in MYSQL
+
     def _insert(self, table: Table) -> Any:
-        """A dialect ``INSERT`` that supports ``on_conflict_do_update`` / ``do_nothing``."""
+        """A dialect ``INSERT`` that supports ``on_conflict_do_update`` / ``do_nothing``
+        (``on_duplicate_key_update`` on MySQL)."""
+        if self._is_mysql:
+            from sqlalchemy.dialects import mysql
+
+            return mysql.insert(table)
         if self._is_postgres:
             from sqlalchemy.dialects import postgresql  # loaded with a PostgreSQL engine; SQLite never needs it
 

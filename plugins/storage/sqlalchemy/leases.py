@@ -64,6 +64,16 @@ class LeasesMixin(TxBase):
         aware(thru, "thru")
         self._require(jobs, job_id, "job")
         stmt = self._insert(watermarks).values(job_id=job_id, thru=thru, updated_at=utcnow())
+        if self._is_mysql:
+            from sqlalchemy import case
+
+            later = watermarks.c.thru < stmt.inserted.thru  # never backwards
+            # MySQL assigns left to right, each seeing the ones before: updated_at first
+            self._session.execute(stmt.on_duplicate_key_update([
+                ("updated_at", case((later, stmt.inserted.updated_at), else_=watermarks.c.updated_at)),
+                ("thru", case((later, stmt.inserted.thru), else_=watermarks.c.thru)),
+            ]))
+            return
         stmt = stmt.on_conflict_do_update(
             index_elements=[watermarks.c.job_id],
             set_={"thru": stmt.excluded.thru, "updated_at": stmt.excluded.updated_at},

@@ -165,6 +165,7 @@ class OrdersMixin(TxBase):
         last cursor then never skips a row that a slower transaction commits later. (A
         transaction still writing, anywhere on the PostgreSQL server, delays the rows committed
         after it began; it never hides them for good.) SQLite's writers take turns, so its rows are committed in id order.
+        MySQL and MariaDB number each transaction's rows as it commits (:mod:`.mysql`).
 
         Newest first, the same rule keeps paging back complete: a row not yet listed when the
         first page was read belongs to a transaction that was still running then, so its key is
@@ -227,7 +228,9 @@ def _order_filters(query: OrderQuery) -> list[ColumnElement[bool]]:
     term = check_search_term(query.search or "")
     if term:
         # ILIKE on PostgreSQL, where the pg_trgm GIN indexes serve both patterns (migration
-        # 0003); lower() LIKE lower() elsewhere. One id set from both indexes, then the page.
+        # 0003); lower() LIKE lower() elsewhere, a scan on SQLite and MySQL/MariaDB (no index
+        # serves '%term%' there; the term's length limit and the read timeout bound it). One id
+        # set from both, then the page.
         pattern = _like_literal(term)
         by_name = select(orders.c.id).where(orders.c.name.ilike(f"%{pattern}%", escape="/"))
         by_sku = select(order_items.c.order_id).where(order_items.c.sku.ilike(f"{pattern}%", escape="/"))

@@ -11,8 +11,10 @@ objects are built:
    RETURNING);
 4. mark newly canceled orders (one executemany UPDATE).
 
-The INSERTs are an executemany on SQLite and one ``INSERT ... SELECT FROM unnest(arrays)`` on
-PostgreSQL (see :func:`_insert_rows`).
+The INSERTs are an executemany on SQLite and MySQL (PyMySQL sends it as one multi-row INSERT)
+and one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL (see :func:`_insert_rows`).
+MySQL has no RETURNING for upserts: there each upsert is followed by one ``SELECT ... FOR
+UPDATE`` of its rows, and the history is numbered at commit (:mod:`.mysql`).
 
 Every row is found through a unique index (the upserts' conflict targets, primary keys), so a
 page costs the same whether or not the planner's statistics have caught up with a bulk import.
@@ -21,8 +23,9 @@ Two writers of the same order (a webhook and a scheduled run) cannot both count 
 On PostgreSQL, ON CONFLICT DO UPDATE locks every existing row it touches and a concurrent insert
 of the same key waits for the first inserter, so steps 1 and 2 lock the page's orders and items
 as ``SELECT ... FOR UPDATE`` would, and return their latest committed values; rows are written
-in ``source_id`` order, so two pages lock in the same order and cannot deadlock. On SQLite the
-backend begins every transaction IMMEDIATE, so writers are serialised.
+in ``source_id`` order, so two pages lock in the same order and cannot deadlock. InnoDB's
+``ON DUPLICATE KEY UPDATE`` locks the rows it finds in the same way. On SQLite the backend begins
+every transaction IMMEDIATE, so writers are serialised.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, func, select, update
+from sqlalchemy import Connection, String, Table, and_, bindparam, case, func, literal_column, select, update
 
 from core import Cancellation, OrderItemStatus, OrderStatus, OrderVerdict, PageResult, plan_item_update
 
+from . import mysql
 from .base import CURRENT_TXID, TxBase, aware
 from .convert import item_status
 from .tables import cancellations, job_runs, order_items, orders, shops
@@ -187,22 +191,33 @@ def _upsert_orders(
         for v in page
     ]  # fmt: skip
     insert, params = _insert_rows(tx, orders, rows)
-    new, old = insert.excluded, orders.c
+    new, old = (insert.inserted if tx._is_mysql else insert.excluded), orders.c
     newer = old.updated_at <= new.updated_at  # an older version never overwrites a newer one
 
     def refreshed(column: str) -> Any:
         return case((newer, new[column]), else_=old[column])
 
+    # updated_at is assigned last: MySQL evaluates the assignments in order, each seeing the
+    # ones before it (PostgreSQL evaluates them all on the old row), and ``newer`` reads it.
+    assignments = [
+        *((column, refreshed(column)) for column in ("name", "created_at", "synced_at")),
+        # Whole-order cancels are final: a reply without cancelledAt never clears them.
+        ("cancelled_at", func.coalesce(refreshed("cancelled_at"), old.cancelled_at, new.cancelled_at)),
+        ("cancel_reason", func.coalesce(refreshed("cancel_reason"), old.cancel_reason, new.cancel_reason)),
+        ("updated_at", refreshed("updated_at")),
+    ]
+    returned = (old.id, old.source_id, old.updated_at, old.status)
+    if tx._is_mysql:
+        conn.execute(insert.on_duplicate_key_update(assignments), params)
+        return {row.source_id: row for row in mysql.locked_rows(
+            conn, select(*returned).where(old.shop_id == shop_id), old.source_id, list(incoming_keys(page)))}
     stmt = insert.on_conflict_do_update(
-        index_elements=[old.shop_id, old.source_id],
-        set_={
-            **{column: refreshed(column) for column in ("name", "created_at", "updated_at", "synced_at")},
-            # Whole-order cancels are final: a reply without cancelledAt never clears them.
-            "cancelled_at": func.coalesce(refreshed("cancelled_at"), old.cancelled_at, new.cancelled_at),
-            "cancel_reason": func.coalesce(refreshed("cancel_reason"), old.cancel_reason, new.cancel_reason),
-        },
-    ).returning(old.id, old.source_id, old.updated_at, old.status)
+        index_elements=[old.shop_id, old.source_id], set_=dict(assignments)).returning(*returned)
     return {row.source_id: row for row in conn.execute(stmt, params)}
+
+
+def incoming_keys(page: list[OrderVerdict]) -> list[str]:
+    return [verdict.order.source_id for verdict in page]
 
 
 def _upsert_items(
@@ -234,26 +249,42 @@ def _upsert_items(
     stored: dict[tuple[int, str], Any] = {}
     if fresh_rows:
         insert, params = _insert_rows(tx, order_items, fresh_rows)
-        new = insert.excluded
+        new = insert.inserted if tx._is_mysql else insert.excluded
+        # constants written into the statement: PyMySQL's executemany takes no parameters in
+        # the ON DUPLICATE KEY UPDATE clause it repeats after the rows
+        none: Any = literal_column("0")
+        canceled, partly, open_ = (literal_column(f"'{status.value}'", String) for status in (  # fixed words, no quotes
+            OrderItemStatus.CANCELED, OrderItemStatus.PARTIALLY_CANCELED, OrderItemStatus.OPEN))
         status = case(
-            (and_(old.canceled_quantity > 0, old.canceled_quantity >= new.quantity), OrderItemStatus.CANCELED.value),
-            (old.canceled_quantity > 0, OrderItemStatus.PARTIALLY_CANCELED.value),
-            else_=OrderItemStatus.OPEN.value,
+            (and_(old.canceled_quantity > none, old.canceled_quantity >= new.quantity), canceled),
+            (old.canceled_quantity > none, partly),
+            else_=open_,
         )
-        stmt = insert.on_conflict_do_update(
-            index_elements=[old.order_id, old.source_id],
-            set_={"sku": new.sku, "title": new.title, "quantity": new.quantity,
-                  "fulfilled_quantity": new.fulfilled_quantity, "status": status},
-        ).returning(*returned)  # fmt: skip
-        stored.update(((row.order_id, row.source_id), row) for row in conn.execute(stmt, params))
+        assignments = {"sku": new.sku, "title": new.title, "quantity": new.quantity,
+                       "fulfilled_quantity": new.fulfilled_quantity, "status": status}  # fmt: skip
+        if tx._is_mysql:
+            conn.execute(insert.on_duplicate_key_update(assignments), params)
+        else:
+            stmt = insert.on_conflict_do_update(index_elements=[old.order_id, old.source_id],
+                                                set_=assignments).returning(*returned)
+            stored.update(((row.order_id, row.source_id), row) for row in conn.execute(stmt, params))
     if stale_rows:
         # Lines of an order stored in a newer version: add lines never seen, keep the others as
         # they are (the no-op SET still locks and returns them).
         insert, params = _insert_rows(tx, order_items, stale_rows)
-        stmt = insert.on_conflict_do_update(
-            index_elements=[old.order_id, old.source_id], set_={"source_id": old.source_id}
-        ).returning(*returned)
-        stored.update(((row.order_id, row.source_id), row) for row in conn.execute(stmt, params))
+        if tx._is_mysql:
+            conn.execute(insert.on_duplicate_key_update({"source_id": old.source_id}), params)
+        else:
+            stmt = insert.on_conflict_do_update(
+                index_elements=[old.order_id, old.source_id], set_={"source_id": old.source_id}
+            ).returning(*returned)
+            stored.update(((row.order_id, row.source_id), row) for row in conn.execute(stmt, params))
+    if tx._is_mysql:
+        wanted = {(row["order_id"], row["source_id"]) for row in (*fresh_rows, *stale_rows)}
+        order_ids = sorted({order_id for order_id, _ in wanted})
+        rows = mysql.locked_rows(conn, select(*returned), old.order_id, order_ids)
+        stored.update(((row.order_id, row.source_id), row) for row in rows
+                      if (row.order_id, row.source_id) in wanted)
     return stored
 
 
@@ -264,6 +295,9 @@ def _record_history(tx: TxBase, conn: Connection, history: list[dict[str, Any]])
     # (list_cancellations); SQLite's writers take turns, so there the ids alone are in commit order.
     # Matched back by item_id (unique within a page) rather than sort_by_parameter_order, which
     # SQLite can only honour by inserting one row per statement.
+    if tx._is_mysql:
+        ids = mysql.insert_history(tx, conn, history)
+        return tuple(Cancellation(id=ids[row["item_id"]], **row) for row in history)
     insert, params = _insert_rows(tx, cancellations, history, computed={"commit_txid": CURRENT_TXID})
     stmt = insert.returning(cancellations.c.id, cancellations.c.item_id)
     ids = {item_id: row_id for row_id, item_id in conn.execute(stmt, params)}

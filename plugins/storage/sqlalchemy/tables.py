@@ -29,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -41,16 +42,35 @@ NAMING_CONVENTION = {
 """Named constraints, so Alembic's SQLite batch mode and downgrades can refer to them."""
 
 
+NAIVE_UTC = frozenset({"sqlite", "mysql", "mariadb"})
+"""Databases whose timestamps carry no zone: UTC is stored without one."""
+
+MYSQL_TIMESTAMP = mysql.DATETIME(fsp=6)
+
+DOUBLE = Float().with_variant(mysql.DOUBLE(), "mysql", "mariadb")
+"""A double-precision float everywhere (MySQL's FLOAT is single precision)."""
+
+MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin", "mysql_engine": "InnoDB"}
+"""MySQL table options: every character, compared exactly, as PostgreSQL and SQLite compare text
+(the server's default collation is usually case-insensitive: "North" would clash with "north")."""
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """``DateTime(timezone=True)`` that refuses naive values and always returns aware UTC.
 
     PostgreSQL keeps the instant in ``timestamptz``. SQLite has no timezone type, so values are
     stored as naive UTC text (one fixed format, so text order is time order) and made aware again
-    on the way out.
+    on the way out. MySQL and MariaDB store naive UTC in ``DATETIME(6)`` (microseconds kept; its
+    ``TIMESTAMP`` would convert through the session's time zone and ends in 2038).
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in NAIVE_UTC and dialect.name != "sqlite":
+            return dialect.type_descriptor(MYSQL_TIMESTAMP)
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -58,7 +78,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValueError(f"timestamps must be timezone-aware datetimes, got {value!r}")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialect.name in NAIVE_UTC else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is UTC:
@@ -150,7 +170,7 @@ class JobRunRow(Base):
     units_canceled: Mapped[int] = mapped_column(Integer, default=0)
     orders_canceled: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int] = mapped_column(Integer, default=0)
-    api_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    api_cost: Mapped[float] = mapped_column(DOUBLE, default=0.0)
     throttled: Mapped[int] = mapped_column(Integer, default=0)
     retries: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
@@ -210,8 +230,9 @@ class CancellationRow(Base):
     """Append-only history: one row per increase of an item's canceled quantity.
 
     Integrators poll it in commit order, by ``(commit_txid, id)`` (see ``list_cancellations``).
-    ``commit_txid`` is the writing transaction's id on PostgreSQL and 0 on SQLite, whose writers
-    take turns, so there ids alone are in commit order; ``sqlite_autoincrement`` keeps SQLite
+    ``commit_txid`` is the writing transaction's id on PostgreSQL, its commit number on MySQL and
+    MariaDB (:mod:`.mysql`), and 0 on SQLite, whose writers take turns, so there ids alone are in
+    commit order; ``sqlite_autoincrement`` keeps SQLite
     from handing out again the ids of deleted rows (a shop's removal), which a poller is past.
     """
 
@@ -262,6 +283,16 @@ class WebhookDeliveryRow(Base):
     received_at: Mapped[datetime]
 
 
+class CommitSequenceRow(Base):
+    """MySQL and MariaDB: the last commit number handed to a history-writing transaction (one
+    row, id 1; see :mod:`.mysql`). The table exists on every database, unused elsewhere."""
+
+    __tablename__ = "commit_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 # Core handles for statements that bypass the ORM unit of work (bulk upserts, compare-and-set).
 shops = cast(Table, ShopRow.__table__)
 jobs = cast(Table, JobRow.__table__)
@@ -272,3 +303,4 @@ order_items = cast(Table, OrderItemRow.__table__)
 cancellations = cast(Table, CancellationRow.__table__)
 api_tokens = cast(Table, ApiTokenRow.__table__)
 webhook_deliveries = cast(Table, WebhookDeliveryRow.__table__)
+commit_sequence = cast(Table, CommitSequenceRow.__table__)

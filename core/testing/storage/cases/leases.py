@@ -10,7 +10,7 @@ import pytest
 
 from core import Job, JobRun, NotFoundError, RunTrigger, Storage
 
-from .factories import T0
+from ..factories import T0
 
 LEASE = timedelta(minutes=10)
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core import OrderVerdict, SourceLineItem, SourceOrder, SourceRefundLine, judge_order
+from core import (
+    OrderVerdict,
+    SourceLineItem,
+    SourceOrder,
+    SourceRefundLine,
+    judge_order,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

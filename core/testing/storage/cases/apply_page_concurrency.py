@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from core import OrderVerdict, PageResult, Shop, Storage
 
-from .factories import at, canceled_whole, judged, line, order
+from ..factories import at, canceled_whole, judged, line, order
 
 
 def _orders(numbers: range) -> list[OrderVerdict]:

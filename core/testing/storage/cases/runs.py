@@ -8,7 +8,7 @@ import pytest
 
 from core import Job, JobRunStatus, NotFoundError, RunProgress, RunTrigger, Shop, Storage, ValidationError
 
-from .factories import T0, at, judged, line, order
+from ..factories import T0, at, judged, line, order
 
 
 def test_a_run_is_created_queued_with_its_window(storage: Storage, job: Job) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import event
 
 from core import (
     Job,
@@ -21,7 +20,7 @@ from core import (
     StoredOrder,
 )
 
-from .factories import T0, at, canceled_whole, judged, line, order
+from ..factories import T0, at, canceled_whole, judged, line, order
 
 NOW = at(120)
 
@@ -213,33 +212,6 @@ def test_the_same_platform_ids_in_two_shops_are_two_orders(storage: Storage, sho
     assert apply(storage, shop, page).units_canceled == 1
     assert apply(storage, other_shop, page).units_canceled == 1
     assert stored(storage, shop, 1)[0].id != stored(storage, other_shop, 1)[0].id
-
-
-def test_a_page_costs_the_same_statements_whatever_its_size(storage: Storage, shop: Shop) -> None:
-    statements: list[str] = []
-    engine = storage.engine  # type: ignore[attr-defined]
-
-    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        statements.append(sql)
-
-    def page(first: int, size: int) -> list[OrderVerdict]:
-        return judged(*(
-            order(n, line(n * 10, quantity=3, canceled=1), line(n * 10 + 1, quantity=2))
-            if n % 2 else canceled_whole(n, quantity=2)
-            for n in range(first, first + size)
-        ))  # fmt: skip
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        apply(storage, shop, page(1, 5))
-        small = len(statements)
-        statements.clear()
-        apply(storage, shop, page(100, 120))
-        large = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert small == large, statements
-    assert large <= 12
 
 
 def test_timestamps_in_any_zone_are_stored_as_the_same_instant(storage: Storage, shop: Shop) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from core import Job, NotFoundError, Schedule, Shop, Storage, ValidationError
 
-from .factories import T0
+from ..factories import T0
 
 
 def test_a_job_is_created_once_per_shop_and_kind(storage: Storage, shop: Shop) -> None:

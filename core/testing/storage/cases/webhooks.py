@@ -8,7 +8,7 @@ import pytest
 
 from core import NotFoundError, Shop, Storage
 
-from .factories import T0
+from ..factories import T0
 
 
 def test_a_delivery_is_new_once_per_shop(storage: Storage, shop: Shop, other_shop: Shop) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from core import NotFoundError, Storage, TokenRole, ValidationError
 
-from .factories import T0, at
+from ..factories import T0, at
 
 
 def test_a_token_is_found_by_its_hash_until_revoked(storage: Storage) -> None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from core import JobRunStatus, NewShop, NotFoundError, RunTrigger, Schedule, Shop, Storage, ValidationError
+from core import (
+    JobRunStatus,
+    NewShop,
+    NotFoundError,
+    RunTrigger,
+    Schedule,
+    Shop,
+    Storage,
+    ValidationError,
+)
 
-from .factories import T0, at, judged, line, order
+from ..factories import T0, at, judged, line, order
 
 
 def test_a_new_shop_is_stored_with_its_settings(storage: Storage) -> None:
@@ -127,3 +136,18 @@ def test_removing_a_shop_removes_its_jobs_runs_orders_history_and_deliveries(
         # the other shop is untouched
         assert tx.get_job(kept_job_id) is not None
         assert len(tx.cancellations_for_items([kept_item_id])[kept_item_id]) == 1
+
+
+def test_shop_names_differ_by_case_and_keep_every_character(storage: Storage) -> None:
+    """Names are compared exactly, as PostgreSQL and SQLite compare text (MySQL's default
+    collations ignore case), and characters outside the Basic Multilingual Plane survive."""
+    with storage.transaction() as tx:
+        upper = tx.add_shop(NewShop(name="North", url="https://north-upper.myshopify.com"))
+        lower = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        emoji = tx.add_shop(NewShop(name="north 🛍️ straße", url="https://emoji.myshopify.com"))
+    with storage.transaction() as tx:
+        assert tx.get_shop_by_name("North") == upper
+        assert tx.get_shop_by_name("north") == lower
+        assert tx.get_shop_by_name("NORTH") is None
+        assert tx.get_shop_by_name("north 🛍️ straße") == emoji
+        assert sorted(s.name for s in tx.list_shops()) == ["North", "north", "north 🛍️ straße"]

@@ -1,0 +1,1 @@
+"""The storage contract suite, one module per concept (gathered by :mod:`..contract`)."""
