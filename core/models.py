@@ -195,7 +195,8 @@ class NewShop:
     name: str
     url: str
     source: str = "shopify"
-    api_version: str = "2026-07"
+    api_version: str | None = None
+    """None: the source's default (its factory's ``default_api_version(settings)``, if it has one)."""
     token: str | None = None
     token_env: str | None = None
     options: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""``sync-gateway plugins``: the plugins this installation loads and the hooks each implements."""
+"""``sync-gateway plugins``: the plugins this installation loads, the hooks each implements and
+each one's settings (``[plugins.<name>]``: key, value, default; secrets masked)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from .context import console
 
 
 def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False) -> None:
-    """List loaded plugins and the hooks they implement."""
+    """List loaded plugins, the hooks they implement and their settings with the defaults."""
+    from rich.markup import escape
+
+    from core.plugin_settings import describe_section, env_name
     from core.plugins import describe_plugins, make_plugin_manager
     from core.settings import Settings
 
@@ -18,8 +22,25 @@ def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON a
 
     settings = Settings()
     infos = describe_plugins(make_plugin_manager(allow=settings.load_plugins))
+    # validated like a runtime does at start-up: a bad value is the one-line error, exit 3
+    current = {section.name: settings.plugin_settings(section.name, section.model)
+               for info in infos for section in info.settings}
     if as_json:
-        print_list(plugin_record(info) for info in infos)
+        print_list(plugin_record(info, {s.name: describe_section(s, current[s.name]) for s in info.settings})
+                   for info in infos)
         return
     for info in infos:
-        console.print(f"[bold]{info.name}[/] {info.version or ''} ({info.module}): {', '.join(info.hooks)}")
+        console.print(f"[bold]{escape(info.name)}[/] {escape(info.version or '')} ({escape(info.module)}): "
+                      f"{', '.join(info.hooks)}", highlight=False, soft_wrap=True)
+        for section in info.settings:
+            console.print(f"  [plugins.{section.name}]", markup=False, highlight=False, soft_wrap=True)
+            for row in describe_section(section, current[section.name]):
+                console.print(f"    {row.key} = {_toml(row.value)}  (default {_toml(row.default)}; "
+                              f"{env_name(section.name, row.key)})", markup=False, highlight=False, soft_wrap=True)
+
+
+def _toml(value: object) -> str:
+    """A value as it would be written in the TOML file; unset is ``unset``."""
+    import json
+
+    return "unset" if value is None or value == "" else json.dumps(value)

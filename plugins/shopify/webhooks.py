@@ -17,6 +17,8 @@ import orjson
 
 from core import ConfigurationError, Settings, WebhookEvent, WebhookRejected
 
+from .settings import shopify_settings
+
 ORDER_TOPICS = frozenset({"orders/updated", "orders/cancelled", "orders/edited", "orders/partially_fulfilled",
                           "orders/fulfilled", "orders/create"})
 REFUND_TOPICS = frozenset({"refunds/create"})
@@ -29,11 +31,11 @@ class ShopifyWebhookReceiver:
     topics = ORDER_TOPICS | REFUND_TOPICS
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, settings: Settings) -> WebhookEvent:
-        secret = settings.shopify_webhook_secret
+        secret = shopify_settings(settings).webhook_secret
         if secret is None:
             raise ConfigurationError(
                 "Shopify webhooks are not configured",
-                suggestion="set SYNC_GATEWAY_SHOPIFY_WEBHOOK_SECRET to the app's client secret",
+                suggestion="set [plugins.shopify] webhook_secret (or SYNC_GATEWAY_SHOPIFY__WEBHOOK_SECRET) to the app's client secret",
             )
         signature = _header(headers, "X-Shopify-Hmac-Sha256")
         expected = base64.b64encode(hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).digest())
