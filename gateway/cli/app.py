@@ -23,13 +23,13 @@ app.add_typer(run.app, name="run")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(database.app, name="db")
 app.add_typer(secret_key.app, name="secret-key")
+app.add_typer(plugins.app, name="plugins")
 app.command()(servers.demo)
 app.command()(servers.serve)
 app.command()(servers.worker)
 app.command()(servers.scheduler)
 app.command()(servers.simulator)
 app.command()(run.backfill)
-app.command()(plugins.plugins)
 
 DISTRIBUTION = "sync-gateway"
 PROG = "sync-gateway"

@@ -3,15 +3,23 @@ each one's settings (``[plugins.<name>]``: key, value, default; secrets masked).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .context import console
 
+app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                  help="List loaded plugins, their hooks and settings; `plugins new` writes a new one.")
 
-def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False) -> None:
+
+@app.callback()
+def plugins(ctx: typer.Context,
+            as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False) -> None:
     """List loaded plugins, the hooks they implement and their settings with the defaults."""
+    if ctx.invoked_subcommand is not None:
+        return
     from rich.markup import escape
 
     from core.plugin_settings import describe_section, env_name
@@ -44,3 +52,19 @@ def _toml(value: object) -> str:
     import json
 
     return "unset" if value is None or value == "" else json.dumps(value)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="The package's name, e.g. acme-outbox (its module: acme_outbox).")],
+    kind: Annotated[str, typer.Option(help="hook, source, storage or job.")] = "hook",
+    directory: Annotated[Path, typer.Option("--directory", "-d", help="Where to write NAME/.")] = Path("."),
+) -> None:
+    """Write a plugin package: pyproject with the entry point, a module, and tests that pass."""
+    from .scaffold import write_scaffold
+
+    made = write_scaffold(name, kind, directory)
+    console.print(f"wrote {made.root}/ ({kind} plugin, module {made.module}):", highlight=False)
+    for path in made.files:
+        console.print(f"  {path.relative_to(made.root)}", highlight=False)
+    console.print(f"next: pip install -e '{made.root}[test]' && pytest {made.root}", highlight=False, markup=False)
