@@ -76,7 +76,7 @@ def serve(port: int, data_dir: str, token_file: str, src: str) -> None:
     from tests.gateway.seed import new_shop, seed
 
     runtime = build_runtime(Path(data_dir), f"sqlite:///{data_dir}/hostile.db",
-                            settings={"shopify_webhook_secret": "bench-secret"})
+                            settings={"plugins": {"shopify": {"webhook_secret": "bench-secret"}}})
     shop, _ = new_shop(runtime, "alpha")
     seed(runtime, shop, 200)
     Path(token_file).write_text(issue_token(runtime, name="bench", role=TokenRole.READ)[1])

@@ -9,6 +9,7 @@ from .cancellations import judge_order, plan_item_update
 from .errors import (
     ConfigurationError,
     GatewayError,
+    InvalidPluginSetting,
     JobError,
     LeaseLost,
     NotFoundError,
@@ -23,6 +24,7 @@ from .errors import (
     ValidationError,
     WebhookRejected,
 )
+from .extensions import GraphQLExtension, GraphQLPermissions, SettingsSection
 from .hookspecs import hookimpl, hookspec
 from .jobkinds import JobKind, RunContext, RunOutcome
 from .models import (
@@ -75,6 +77,9 @@ __all__ = [
     "ConnectionProblem",
     "FetchStats",
     "GatewayError",
+    "GraphQLExtension",
+    "GraphQLPermissions",
+    "InvalidPluginSetting",
     "ItemVerdict",
     "Job",
     "JobError",
@@ -99,6 +104,7 @@ __all__ = [
     "RunTrigger",
     "Schedule",
     "Settings",
+    "SettingsSection",
     "Shop",
     "ShopCredentials",
     "Slice",

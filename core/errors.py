@@ -6,6 +6,7 @@ message that says what went wrong and, where we know it, what to do about it::
     GatewayError
     ├── ConfigurationError        settings, plugins or shops that cannot work as given
     │   ├── MissingConfigFile     SYNC_GATEWAY_CONFIG names a file that does not exist
+    │   ├── InvalidPluginSetting  a plugin's [plugins.<name>] key has a value its model refuses
     │   └── PluginError           a plugin that is missing, duplicated or breaks the hook contract
     │       └── UnknownPlugin     LOAD_PLUGINS names a plugin that is not installed
     ├── NotFoundError             an id (shop, job, run, order) that does not exist
@@ -66,6 +67,10 @@ class ConfigurationError(GatewayError):
 
 class MissingConfigFile(ConfigurationError):
     """``SYNC_GATEWAY_CONFIG`` names a file that does not exist (never silently ignored)."""
+
+
+class InvalidPluginSetting(ConfigurationError):
+    """A value in a plugin's settings section (``[plugins.<name>]``) that its model refuses."""
 
 
 class PluginError(ConfigurationError):

@@ -2,7 +2,8 @@
 
 Hooks run at start-up or once per run or page, never once per record. Always call them with
 keyword arguments. Naming: ``register_<plural>`` returns a list contribution (every plugin's
-lists are concatenated); ``on_<event>`` is a notification whose return value is ignored.
+lists are concatenated), except ``register_commands``, which is handed the CLI to add to (as
+datasette's is); ``on_<event>`` is a notification whose return value is ignored.
 A meta-test checks that each hook below is documented in ``docs/plugin_hooks.md`` and tested.
 """
 
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .extensions import GraphQLExtension, GraphQLPermissions, SettingsSection
     from .jobkinds import JobKind
     from .models import CanceledLine, CanceledOrder, Cancellation, Job, JobRun, Shop
+    from .runtime import Runtime
     from .sources import SourceFactory
     from .storage import StorageBackend
     from .webhooks import WebhookReceiver
@@ -68,6 +71,51 @@ class GatewaySpec:
         Called once at start-up. Returns: a list of :class:`core.WebhookReceiver`; each serves
         the deliveries posted to ``/webhooks/<source>`` for shops of that ``source`` and must
         be unique per source. The built-in one verifies Shopify's HMAC-signed order webhooks.
+        """
+
+    @hookspec
+    def register_settings(self) -> Sequence[SettingsSection]:
+        """Declare the plugin's own settings: a section name and the pydantic model of its keys.
+
+        Called once at start-up, when a ``Runtime`` is built (and by ``sync-gateway plugins``).
+        Returns: a list of :class:`core.SettingsSection`; each ``name`` must be unique. The section
+        is read from ``[plugins.<name>]`` in the TOML file and from ``SYNC_GATEWAY_<NAME>__<KEY>``
+        environment variables (which win), and validated then: an invalid value stops start-up
+        with an error naming the plugin and the key. The plugin reads the validated object with
+        ``settings.plugin_settings(name, Model)`` from the ``Settings`` it is handed.
+        """
+
+    # --- start-up: extending the API and the CLI ----------------------------------------------
+
+    @hookspec
+    def register_graphql(self, permissions: GraphQLPermissions) -> Sequence[GraphQLExtension]:
+        """Contribute GraphQL types and root fields (queries, mutations, subscriptions).
+
+        Called once per API app, when its schema is built. ``permissions`` carries the API's
+        permission classes (``read``: any token; ``admin``: an admin token); every root field
+        must list one in ``permission_classes``, or the schema is refused. Resolvers reach the
+        runtime as ``info.context.runtime``. Returns: a list of :class:`core.GraphQLExtension`
+        holding strawberry classes; a field name already taken is a :class:`core.PluginError`.
+        """
+
+    @hookspec
+    def register_commands(self, cli: object) -> None:
+        """Add commands to the ``sync-gateway`` command line.
+
+        Called once per CLI process, before the command line is parsed. ``cli`` is the root
+        ``typer.Typer`` app: add with ``cli.command()(function)`` or ``cli.add_typer(group,
+        name=...)``. A command builds what it needs from ``core.Settings()`` itself, as the
+        built-in ones do. Return value ignored; a name already taken is a :class:`core.PluginError`.
+        """
+
+    @hookspec
+    def register_routes(self, runtime: Runtime) -> Sequence[object]:
+        """Contribute HTTP routes to the API app.
+
+        Called once per API app, when it is built, with the app's runtime. Returns: a list of
+        starlette routes (``Route``, ``WebSocketRoute``, ``Mount``: any ASGI app mounts). They
+        are public: check the request yourself. A path the gateway serves (``/graphql``,
+        ``/webhooks/...``, ``/healthz``, ``/readyz``, ``/metrics``, ``/``) is refused.
         """
 
     # --- sync run: notifications --------------------------------------------------------------

@@ -24,6 +24,17 @@ log = logging.getLogger("sync_gateway.jobcontrol")
 SHOP_CHANGES = ("url", "api_version", "token", "token_env")
 
 
+FALLBACK_API_VERSION = "2026-07"
+"""A new shop's API version when neither the caller nor its source's factory names one."""
+
+
+def _api_version(runtime: Runtime, new: NewShop) -> str:
+    if new.api_version is not None:
+        return new.api_version
+    default = getattr(runtime.sources.get(new.source.strip()), "default_api_version", None)
+    return str(default(runtime.settings)) if callable(default) else FALLBACK_API_VERSION
+
+
 def add_shop(runtime: Runtime, new: NewShop, *, check_env: bool = False) -> tuple[Shop, list[Job]]:
     """Create a shop and one job per per-shop job kind, scheduled at the default interval.
 
@@ -36,7 +47,7 @@ def add_shop(runtime: Runtime, new: NewShop, *, check_env: bool = False) -> tupl
     new = replace(new, name=validation.shop_name(new.name), url=validation.shop_url(new.url),
                   source=validation.text(new.source, field="source", limit=validation.Limits.SHOP_SOURCE,
                                          what="a source name"),
-                  api_version=validation.api_version(new.api_version, today=today),
+                  api_version=validation.api_version(_api_version(runtime, new), today=today),
                   token=validation.shop_token(new.token), token_env=validation.token_env(new.token_env))
     validation.credentials(new.token, new.token_env)
     if check_env and new.token_env is not None:

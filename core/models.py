@@ -144,18 +144,20 @@ class OrderVerdict:
 # --- what a storage holds ----------------------------------------------------------------
 
 
-class OrderStatus(str, enum.Enum):
+# StrEnum, not (str, Enum): since Python 3.11 the latter formats as "JobRunStatus.SUCCEEDED" in
+# f-strings and log lines; a StrEnum member prints as its value and still equals it.
+class OrderStatus(enum.StrEnum):
     OPEN = "OPEN"
     CANCELED = "CANCELED"
 
 
-class OrderItemStatus(str, enum.Enum):
+class OrderItemStatus(enum.StrEnum):
     OPEN = "OPEN"  # no unit canceled
     PARTIALLY_CANCELED = "PARTIALLY_CANCELED"
     CANCELED = "CANCELED"  # every unit canceled
 
 
-class JobRunStatus(str, enum.Enum):
+class JobRunStatus(enum.StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
@@ -172,14 +174,14 @@ class JobRunStatus(str, enum.Enum):
         return self not in (JobRunStatus.QUEUED, JobRunStatus.RUNNING)
 
 
-class RunTrigger(str, enum.Enum):
+class RunTrigger(enum.StrEnum):
     SCHEDULE = "SCHEDULE"
     MANUAL = "MANUAL"
     WEBHOOK = "WEBHOOK"
     BACKFILL = "BACKFILL"
 
 
-class TokenRole(str, enum.Enum):
+class TokenRole(enum.StrEnum):
     ADMIN = "admin"
     READ = "read"
 
@@ -204,7 +206,8 @@ class NewShop:
     name: str
     url: str
     source: str = "shopify"
-    api_version: str = "2026-07"
+    api_version: str | None = None
+    """None: the source's default (its factory's ``default_api_version(settings)``, if it has one)."""
     token: str | None = None
     token_env: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -478,7 +481,7 @@ class Slice(Generic[T]):
     has_previous: bool = False
 
 
-class ConnectionProblem(str, enum.Enum):
+class ConnectionProblem(enum.StrEnum):
     """Why a connection check failed, in words a script can branch on."""
 
     NO_TOKEN = "NO_TOKEN"

@@ -6,15 +6,16 @@ import difflib
 import importlib
 import importlib.metadata
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UnknownPlugin
+from .extensions import SettingsSection
 
 ENTRY_POINT_GROUP = "sync_gateway"
 """Built-in and third-party plugins register under this entry-point group."""
@@ -101,20 +102,39 @@ class PluginInfo:
     module: str
     version: str | None
     hooks: tuple[str, ...]
+    settings: tuple[SettingsSection, ...] = ()
+    """The sections it declares through ``register_settings``."""
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
-    """Name, module, distribution version and implemented hooks of every loaded plugin."""
-    versions = {dist_plugin: dist.version for dist_plugin, dist in pm.list_plugin_distinfo()}
+    """Name, module, distribution version, implemented hooks and settings of every loaded plugin.
+
+    The version is the one of the distribution whose entry point registered the plugin (pluggy
+    only knows those it loaded itself); the built-in plugins have the gateway's own."""
+    versions = _entry_point_versions()
+    sections: dict[str, list[SettingsSection]] = {}
+    for impl in pm.hook.register_settings.get_hookimpls():
+        contributed = cast("Sequence[SettingsSection]", impl.function() or ())
+        sections.setdefault(impl.plugin_name, []).extend(contributed)
     infos = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
         hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
         module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
-        version = versions.get(plugin) or _core_version(module)
-        infos.append(PluginInfo(name=name, module=module, version=version, hooks=hooks))
+        version = versions.get(name) or _core_version(module)
+        infos.append(PluginInfo(name=name, module=module, version=version, hooks=hooks,
+                                settings=tuple(sections.get(name, ()))))
     return sorted(infos, key=lambda info: info.name)
+
+
+def _entry_point_versions() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        if dist is not None and dist.version:
+            versions.setdefault(ep.name, dist.version)
+    return versions
 
 
 def _core_version(module: str) -> str | None:

@@ -17,6 +17,7 @@ import pluggy
 from .errors import ConfigurationError, PluginError
 from .jobkinds import JobKind
 from .models import CanceledLine, CanceledOrder, Cancellation, Job, JobRun, Shop
+from .plugin_settings import validate_plugin_settings
 from .plugins import collect, hook_log, make_plugin_manager
 from .settings import Settings
 from .sources import Source, SourceFactory
@@ -59,6 +60,7 @@ class Runtime:
         """Build the plugin manager (unless given), open the storage and index the registries."""
         if pm is None:
             pm = make_plugin_manager(allow=settings.load_plugins, trace=settings.trace_plugins)
+        validate_plugin_settings(pm, settings)  # a bad [plugins.<name>] value stops start-up here
         storage = open_storage(pm, settings.database, cipher=TokenCipher.from_settings(settings))
         if upgrade:
             storage.upgrade()

@@ -7,9 +7,11 @@ explicitly; nothing reads them from module state.
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -18,6 +20,24 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
+log = logging.getLogger("sync_gateway.settings")
+
+MOVED_TO_PLUGINS: dict[str, tuple[str, str]] = {
+    "shopify_api_version": ("shopify", "api_version"),
+    "http_timeout_seconds": ("shopify", "http_timeout_seconds"),
+    "max_attempts": ("shopify", "max_attempts"),
+    "throttle_max_wait_seconds": ("shopify", "throttle_max_wait_seconds"),
+    "bulk_threshold_orders": ("shopify", "bulk_threshold_orders"),
+    "shopify_slices_in_flight": ("shopify", "slices_in_flight"),
+    "shopify_webhook_secret": ("shopify", "webhook_secret"),
+}
+"""Core settings that moved into a plugin's section: old name -> (section, key). The old names
+still work for one release (the key in the section wins over them), with a DeprecationWarning."""
 
 
 def _config_file() -> Path | None:
@@ -68,31 +88,32 @@ class Settings(BaseSettings):
     min_interval_seconds: int = Field(default=60, ge=1, description="Smallest everySeconds an admin may set.")
     run_history_days: int = Field(default=90, ge=1, description="Finished runs older than this are pruned.")
 
-    # shopify source
-    shopify_api_version: str = Field(default="2026-07", description="Default Admin API version of a new shop.")
-    http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout towards Shopify.")
-    max_attempts: int = Field(default=6, ge=1, description="Attempts per Shopify request before a run fails.")
-    throttle_max_wait_seconds: float = Field(
-        default=900.0, gt=0,
-        description="Throttled replies never spend max_attempts: a run fails on throttling only after "
-        "waiting this long in all for the shop's rate limit.")
-    bulk_threshold_orders: int | None = Field(
-        default=None, ge=1,
-        description="Windows with more orders than this are also read through a bulk query; unset: the "
-                    "threshold measured for the shop's plan (Standard 5,000, Advanced 16,000, Plus 250,000).",
-    )
-    shopify_slices_in_flight: int = Field(
-        default=8, ge=1, le=32,
-        description="Most time slices of one window paged at once; below it the shop's budget and the "
-                    "observed latency decide. 1: one cursor chain, as before the overlap.")
     secret_key: SecretStr | None = Field(
         default=None,
         description="Fernet keys that encrypt stored shop access tokens, comma-separated: the first "
                     "encrypts, all decrypt (`sync-gateway secret-key generate` prints one). Unset: "
                     "storing a token is refused; tokens from environment variables need none.")
+
+    # plugins' own settings, validated by the models they declare (core/plugin_settings.py)
+    plugins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, repr=False,
+        description="Each plugin's section: the TOML file's [plugins.<name>] tables, and "
+                    "SYNC_GATEWAY_<NAME>__<KEY> variables. Listed by `sync-gateway plugins`.")
+
+    # Deprecated: the Shopify plugin's settings, moved to [plugins.shopify] (plugins/shopify/settings.py).
+    # Still read for one release, with a DeprecationWarning; see MOVED_TO_PLUGINS.
+    shopify_api_version: str | None = Field(default=None, description="Deprecated: [plugins.shopify] api_version.")
+    http_timeout_seconds: float | None = Field(
+        default=None, description="Deprecated: [plugins.shopify] http_timeout_seconds.")
+    max_attempts: int | None = Field(default=None, description="Deprecated: [plugins.shopify] max_attempts.")
+    throttle_max_wait_seconds: float | None = Field(
+        default=None, description="Deprecated: [plugins.shopify] throttle_max_wait_seconds.")
+    bulk_threshold_orders: int | None = Field(
+        default=None, description="Deprecated: [plugins.shopify] bulk_threshold_orders.")
+    shopify_slices_in_flight: int | None = Field(
+        default=None, description="Deprecated: [plugins.shopify] slices_in_flight.")
     shopify_webhook_secret: SecretStr | None = Field(
-        default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256)."
-    )
+        default=None, description="Deprecated: [plugins.shopify] webhook_secret.")
 
     # api
     host: str = Field(default="127.0.0.1")
@@ -138,6 +159,31 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'sync-gateway.db').as_posix()}"
         return self
 
+    @model_validator(mode="after")
+    def _fold_moved_settings(self) -> Settings:
+        """Old names of settings now in a plugin's section: warn, and fill the key unless it is set."""
+        for old, (section, key) in MOVED_TO_PLUGINS.items():
+            value = getattr(self, old)
+            if value is None:
+                continue
+            new = f"[plugins.{section}] {key} (or SYNC_GATEWAY_{section.upper()}__{key.upper()})"
+            message = f"the setting {old} (SYNC_GATEWAY_{old.upper()}) is deprecated and goes in the next release: use {new}"
+            warnings.warn(message, DeprecationWarning, stacklevel=2)
+            log.warning("%s", message)
+            self.plugins.setdefault(section, {}).setdefault(key, value)
+        return self
+
+    def plugin_settings(self, name: str, model: type[M]) -> M:
+        """Section ``[plugins.<name>]`` validated by ``model`` (the one its plugin declared through
+        ``register_settings``). Raises :class:`core.errors.InvalidPluginSetting` naming the key.
+
+        Validated on each call (cheap; a source is created once per run), so a copy of these
+        settings with other values never answers stale ones. A runtime validates every declared
+        section once at start-up (:func:`core.plugin_settings.validate_plugin_settings`)."""
+        from .plugin_settings import parse_section
+
+        return parse_section(name, model, self.plugins.get(name) or {})
+
     @property
     def database(self) -> str:
         assert self.database_url is not None
@@ -152,7 +198,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        from .plugin_settings import PluginEnvSource
+
+        sources: list[PydanticBaseSettingsSource] = [init_settings, PluginEnvSource(settings_cls), env_settings]
         path = _config_file()
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
@@ -163,6 +211,9 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["database_url"] = _redact_url(data.get("database_url"))
         data["redis_url"] = _redact_url(data.get("redis_url"))
+        # raw sections are not validated yet, so a secret in them is still a plain string:
+        # show the keys only (`sync-gateway plugins` shows the values, secrets masked)
+        data["plugins"] = {name: sorted(section) for name, section in self.plugins.items()}
         return data
 
 

@@ -53,7 +53,11 @@ class SourceFactory(Protocol):
     """Builds sources of one kind; registered through the ``register_sources`` hook."""
 
     name: str
-    """The value of ``Shop.source`` this factory serves, e.g. ``"shopify"``."""
+    """The value of ``Shop.source`` this factory serves, e.g. ``"shopify"``.
+
+    A factory may also offer ``default_api_version(settings) -> str``: the API version of a shop
+    added without one (Shopify's reads ``[plugins.shopify] api_version``). Without it, core's
+    ``FALLBACK_API_VERSION`` (core/jobcontrol.py) is used."""
 
     def create(self, *, shop: Shop, credentials: ShopCredentials, settings: Settings, **options: Any) -> Source:
         """Return a source for ``shop``.

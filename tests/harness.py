@@ -28,16 +28,17 @@ SHOP_DOMAIN = "demo-shop.myshopify.com"
 TOKEN = "shpat_test_secret_do_not_leak"
 
 
-def fast_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: real database, short buffers, fast retries."""
+def fast_settings(tmp_path: Path, database_url: str, *, shopify: dict[str, Any] | None = None,
+                  **overrides: Any) -> Settings:
+    """Settings for tests: real database, short buffers, fast retries; ``shopify``: keys of
+    ``[plugins.shopify]`` over the fast ones."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "database_url": database_url,
         "window_settle_seconds": 60,
         "window_overlap_seconds": 60,
         "first_run_lookback_hours": 24,
-        "max_attempts": 3,
-        "http_timeout_seconds": 5,
+        "plugins": {"shopify": {"max_attempts": 3, "http_timeout_seconds": 5, **(shopify or {})}},
         "lease_seconds": 5,
         "schedule_jitter_seconds": 0,  # exact slots (jitter has its own tests, tests/jobs/test_jitter.py)
     }

@@ -31,6 +31,7 @@ from .body_limit import BodyLimit
 from .context import Context
 from .health import liveness, readiness
 from .metrics import metrics_endpoint
+from .plugin_routes import plugin_routes
 from .requests import StrictRequests
 from .ws_tokens import TokenCheckingHandler
 from .schema import schema_for
@@ -65,7 +66,7 @@ class GatewayGraphQL(StrictRequests, GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, queue: QueueBackend, *, graphiql: bool,
                  token_cache: TokenCache | None = None, metrics: GatewayMetrics | None = None) -> None:
         super().__init__(
-            schema_for(runtime.settings, metrics=metrics),
+            schema_for(runtime.settings, metrics=metrics, pm=runtime.pm),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=tuple(runtime.settings.cors_origins),
@@ -127,17 +128,18 @@ def create_app(runtime: Runtime, queue: QueueBackend, *, graphiql: bool = True,
         # Nothing global to set up: the runtime and queue belong to whoever built the app.
         yield {}
 
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"],
+              middleware=[Middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", liveness(runtime), methods=["GET"]),
+        Route("/readyz", readiness(runtime, queue), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        *webhook_routes(runtime, queue, metrics),
+        *web_routes(),
+    ]
     return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"],
-                  middleware=[Middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", liveness(runtime), methods=["GET"]),
-            Route("/readyz", readiness(runtime, queue), methods=["GET"]),
-            Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
-            *webhook_routes(runtime, queue, metrics),
-            *web_routes(),
-        ],
+        routes=[*routes, *plugin_routes(runtime, routes)],
         middleware=[
             Middleware(
                 CORSMiddleware,

@@ -10,6 +10,7 @@ from functools import partial
 from collections.abc import Iterable
 from typing import Any
 
+import pluggy
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -35,6 +36,7 @@ from .jobs.subscriptions import JobSubscriptions
 from .jobs.types import Job, JobRun
 from .metrics import operation_metrics
 from .orders.queries import OrderQueries
+from .plugin_schema import collect_graphql
 from .orders.types import ItemCancellation, Order, OrderItem
 from .shops.mutations import ShopMutations
 from .shops.queries import ShopQueries
@@ -44,9 +46,14 @@ from .tokens.mutations import TokenMutations
 from .tokens.queries import TokenQueries
 from .tokens.types import ApiToken
 
-Query = merge_types("Query", (OrderQueries, ShopQueries, JobQueries, TokenQueries, SystemQueries))
-Mutation = merge_types("Mutation", (JobMutations, ShopMutations, TokenMutations))
-Subscription = merge_types("Subscription", (JobSubscriptions,))
+BUILT_IN_ROOTS: dict[str, tuple[type, ...]] = {
+    "Query": (OrderQueries, ShopQueries, JobQueries, TokenQueries, SystemQueries),
+    "Mutation": (JobMutations, ShopMutations, TokenMutations),
+    "Subscription": (JobSubscriptions,),
+}
+Query = merge_types("Query", BUILT_IN_ROOTS["Query"])
+Mutation = merge_types("Mutation", BUILT_IN_ROOTS["Mutation"])
+Subscription = merge_types("Subscription", BUILT_IN_ROOTS["Subscription"])
 
 NODE_TYPES = (Order, OrderItem, ItemCancellation, Job, JobRun, Shop, ApiToken)
 
@@ -82,8 +89,13 @@ def _default(name: str) -> Any:
 
 def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int | None = None,
                  max_query_cost: int | None = None, max_page_size: int | None = None,
-                 metrics: GatewayMetrics | None = None) -> GatewaySchema:
-    """The schema with these limits; ``metrics``: count every operation in it (the API's)."""
+                 metrics: GatewayMetrics | None = None, pm: pluggy.PluginManager | None = None) -> GatewaySchema:
+    """The schema with these limits; ``metrics``: count every operation in it (the API's);
+    ``pm``: add what its plugins contribute through ``register_graphql``."""
+    plugged = collect_graphql(pm, BUILT_IN_ROOTS)
+    roots = {name: merge_types(name, (*BUILT_IN_ROOTS[name], *plugged.roots[name])) if plugged.roots[name]
+             else default for name, default in (("Query", Query), ("Mutation", Mutation),
+                                               ("Subscription", Subscription))}
     depth = max_query_depth or _default("max_query_depth")
     fragments = max_fragment_depth or _default("max_fragment_depth")
     cost = partial(QueryCost, max_query_cost=max_query_cost or _default("max_query_cost"),
@@ -93,10 +105,10 @@ def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int 
     # (gateway/api/document_limits.py): strawberry's limiters recursed through fragments.
     limits = [limits_rule(max_depth=depth, max_fragment_depth=fragments, max_aliases=MAX_ALIASES)]
     return GatewaySchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=list(NODE_TYPES),
+        query=roots["Query"],
+        mutation=roots["Mutation"],
+        subscription=roots["Subscription"],
+        types=[*NODE_TYPES, *plugged.types],
         extensions=[
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
             partial(ParserCache, maxsize=CACHE_SIZE),
@@ -109,11 +121,13 @@ def build_schema(*, max_query_depth: int | None = None, max_fragment_depth: int 
     )
 
 
-def schema_for(settings: Settings, *, metrics: GatewayMetrics | None = None) -> GatewaySchema:
-    """The schema with the limits of ``settings`` (and ``metrics`` counting its operations)."""
+def schema_for(settings: Settings, *, metrics: GatewayMetrics | None = None,
+               pm: pluggy.PluginManager | None = None) -> GatewaySchema:
+    """The schema with the limits of ``settings`` (and ``metrics`` counting its operations), with
+    the fields the plugins of ``pm`` add."""
     return build_schema(max_query_depth=settings.max_query_depth, max_fragment_depth=settings.max_fragment_depth,
                         max_query_cost=settings.max_query_cost, max_page_size=settings.max_page_size,
-                        metrics=metrics)
+                        metrics=metrics, pm=pm)
 
 
 schema = build_schema()

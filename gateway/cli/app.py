@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from . import context, database, jobs, plugins, run, secret_key, servers, shops, tokens
+from . import context, database, jobs, plugin_commands, plugins, run, secret_key, servers, shops, tokens
 from .context import err
 
 app = typer.Typer(no_args_is_help=True, add_completion=True,
@@ -23,13 +23,13 @@ app.add_typer(run.app, name="run")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(database.app, name="db")
 app.add_typer(secret_key.app, name="secret-key")
+app.add_typer(plugins.app, name="plugins")
 app.command()(servers.demo)
 app.command()(servers.serve)
 app.command()(servers.worker)
 app.command()(servers.scheduler)
 app.command()(servers.simulator)
 app.command()(run.backfill)
-app.command()(plugins.plugins)
 
 DISTRIBUTION = "sync-gateway"
 PROG = "sync-gateway"
@@ -73,10 +73,14 @@ def main() -> None:
         sys.argv = [arg for arg in sys.argv if arg != "--debug"]
     debug = debug or context.env_log_level() == "DEBUG"
     try:
+        if plugin_commands.wants_plugin_commands(app, sys.argv[1:]):
+            plugin_commands.add_plugin_commands(app)
         app(prog_name=PROG)  # usage errors exit 2 inside (click's standalone mode); the rest reaches us
     except Exception as exc:
         failure = describe(exc)
         if debug:
             err.print_exception(show_locals=False)
-        err.print(f"[bold red]error:[/] {failure.line}", highlight=False, markup=True, soft_wrap=True)
+        from rich.markup import escape  # a line may quote brackets ("[plugins.shopify]"), not markup
+
+        err.print(f"[bold red]error:[/] {escape(failure.line)}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(int(failure.code))

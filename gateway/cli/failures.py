@@ -8,7 +8,8 @@ code  cause
 ====  ======================================================================
 1     any other error the gateway reports on purpose (an unknown shop, a refused input)
 2     a command-line usage error (typer/click's own code)
-3     an invalid setting: which one, its value's source and the allowed range
+3     an invalid setting: which one, its value's source and the allowed range (a plugin's too:
+      ``[plugins.<name>] <key>``)
 4     SYNC_GATEWAY_CONFIG names a file that does not exist
 5     the config file is not valid TOML (with its line and column)
 6     LOAD_PLUGINS names a plugin that is not installed (with the nearest name)
@@ -50,10 +51,12 @@ def describe(exc: BaseException) -> Failure:
     import pydantic
     import redis
 
-    from core.errors import GatewayError, InvalidWindow, MissingConfigFile, UnknownPlugin
+    from core.errors import GatewayError, InvalidPluginSetting, InvalidWindow, MissingConfigFile, UnknownPlugin
 
     if isinstance(exc, pydantic.ValidationError):
         return Failure(ExitCode.INVALID_SETTING, _setting_line(exc))
+    if isinstance(exc, InvalidPluginSetting):
+        return Failure(ExitCode.INVALID_SETTING, str(exc))
     if isinstance(exc, tomllib.TOMLDecodeError):
         return Failure(ExitCode.CONFIG_SYNTAX, f"the config file {_config_name()} is not valid TOML: {exc}")
     if isinstance(exc, MissingConfigFile):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from core.models import ApiToken, Job, JobRun, Shop
+    from core.plugin_settings import SettingRow
     from core.plugins import PluginInfo
 
 
@@ -83,8 +84,12 @@ def token_record(token: ApiToken) -> dict[str, Any]:
             "lastUsedAt": iso(token.last_used_at), "revokedAt": iso(token.revoked_at)}
 
 
-def plugin_record(info: PluginInfo) -> dict[str, Any]:
-    return {"name": info.name, "module": info.module, "version": info.version, "hooks": list(info.hooks)}
+def plugin_record(info: PluginInfo, settings: dict[str, list[SettingRow]] | None = None) -> dict[str, Any]:
+    """``settings``: each of its sections' keys with value and default (secrets already masked)."""
+    return {"name": info.name, "module": info.module, "version": info.version, "hooks": list(info.hooks),
+            "settings": {name: [{"key": row.key, "value": row.value, "default": row.default,
+                                 "description": row.description} for row in rows]
+                         for name, rows in (settings or {}).items()}}
 
 
 def duration_seconds(run: JobRun) -> float | None:

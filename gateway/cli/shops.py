@@ -36,7 +36,7 @@ def add(
     runtime = context.runtime()
     try:
         shop, jobs = add_shop(runtime, NewShop(name=name, url=url, token=token, token_env=token_env,
-                                               api_version=api_version or runtime.settings.shopify_api_version),
+                                               api_version=api_version or None),
                               check_env=not no_check)
         warning = api_version_warning(shop.api_version, today=release_calendar_day(runtime.now()))
     finally:

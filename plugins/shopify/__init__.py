@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from core import hookimpl
 
 if TYPE_CHECKING:
-    from core import SourceFactory, WebhookReceiver
+    from core import SettingsSection, SourceFactory, WebhookReceiver
+
+
+@hookimpl
+def register_settings() -> Sequence[SettingsSection]:
+    from .settings import SETTINGS
+
+    return [SETTINGS]
 
 
 @hookimpl

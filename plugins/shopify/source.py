@@ -48,6 +48,7 @@ from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .sizing import Sizer
 from .slices import rest_in_slices
 from .pacing import BucketLedger, Clock, CostPacer, LocalLedger, RedisLedger, Sleep
+from .settings import shopify_settings
 from .streams import WindowCount, describe_window, one_order, window_pages
 
 log = logging.getLogger("sync_gateway.shopify")
@@ -130,15 +131,16 @@ class ShopifySourceFactory:
         ``rng`` (backoff jitter), ``now`` (wall clock for the 60-day rule), ``backoff_base``,
         ``backoff_cap``, ``max_wait`` (seconds). Bulk queries: ``bulk`` (``"auto"``: when the window
         holds more than the threshold; ``"always"``, the default of a ``backfill`` source; ``"never"``),
-        ``bulk_threshold`` (orders; default ``settings.bulk_threshold_orders`` when set, else the
+        ``bulk_threshold`` (orders; default ``[plugins.shopify] bulk_threshold_orders`` when set, else the
         plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
-        (seconds). ``slices_in_flight``: most time slices paged at once (default the setting
-        ``shopify_slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
+        (seconds). ``slices_in_flight``: most time slices paged at once (default
+        ``[plugins.shopify] slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
 
         Raises:
             ConfigurationError: no token, or a shop URL that is not a shop.
         """
         token = resolve_token(shop, credentials)
+        own = shopify_settings(settings)
         clock: Clock | None = options.get("clock")
         sleep: Sleep | None = options.get("sleep")
         transport: httpx2.AsyncBaseTransport | None = options.get("transport")
@@ -150,17 +152,17 @@ class ShopifySourceFactory:
         else:
             pacer = CostPacer(ledger=self._ledger(base_url, settings), backfill=backfill)
         policy = RetryPolicy(
-            max_attempts=settings.max_attempts,
-            max_throttle_wait=settings.throttle_max_wait_seconds,
+            max_attempts=own.max_attempts,
+            max_throttle_wait=own.throttle_max_wait_seconds,
             **{key: float(options[key]) for key in ("backoff_base", "backoff_cap", "max_wait") if key in options},
         )
         rng: random.Random | None = options.get("rng")
         client = ShopifyClient(
             shop=f"{shop.name} ({shop.url})",
             shop_url=shop.url,
-            api_version=shop.api_version or settings.shopify_api_version,
+            api_version=shop.api_version or own.api_version,
             token=token,
-            timeout=settings.http_timeout_seconds,
+            timeout=own.http_timeout_seconds,
             policy=policy,
             pacer=pacer,
             transport=transport,
@@ -171,18 +173,22 @@ class ShopifySourceFactory:
         bulk = str(options.get("bulk", "always" if backfill else "auto"))
         if bulk not in BULK_MODES:
             raise ConfigurationError(f"source option bulk={bulk!r} is not one of {', '.join(BULK_MODES)}")
-        threshold = options.get("bulk_threshold", settings.bulk_threshold_orders)
+        threshold = options.get("bulk_threshold", own.bulk_threshold_orders)
         defaults = BulkOptions()
         bulk_options = BulkOptions(
             page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),
             busy_wait=float(options.get("bulk_busy_wait", defaults.busy_wait)),
         )
-        slices = int(options.get("slices_in_flight", settings.shopify_slices_in_flight))
+        slices = int(options.get("slices_in_flight", own.slices_in_flight))
         if slices < 1:
             raise ConfigurationError(f"source option slices_in_flight={slices} must be at least 1")
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
                              bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options,
                              slices_in_flight=slices)
+
+    def default_api_version(self, settings: Settings) -> str:
+        """The API version of a new shop added without one: ``[plugins.shopify] api_version``."""
+        return shopify_settings(settings).api_version
 
     def _ledger(self, base_url: str, settings: Settings) -> BucketLedger:
         """The shop's one budget: in Redis when the gateway has one (every worker shares it),

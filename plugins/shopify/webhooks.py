@@ -17,6 +17,8 @@ import orjson
 
 from core import ConfigurationError, Settings, WebhookEvent, WebhookRejected
 
+from .settings import shopify_settings
+
 ORDER_TOPICS = frozenset({"orders/updated", "orders/cancelled", "orders/edited", "orders/partially_fulfilled",
                           "orders/fulfilled", "orders/create"})
 REFUND_TOPICS = frozenset({"refunds/create"})
@@ -31,10 +33,10 @@ class ShopifyWebhookReceiver:
     def check_headers(self, *, headers: Mapping[str, str], settings: Settings) -> None:
         """What the headers alone can refuse: no secret configured, or a header missing. The
         gateway calls this before it reads the body, so unsigned floods cost no body reading."""
-        if settings.shopify_webhook_secret is None:
+        if shopify_settings(settings).webhook_secret is None:
             raise ConfigurationError(
                 "Shopify webhooks are not configured",
-                suggestion="set SYNC_GATEWAY_SHOPIFY_WEBHOOK_SECRET to the app's client secret",
+                suggestion="set [plugins.shopify] webhook_secret (or SYNC_GATEWAY_SHOPIFY__WEBHOOK_SECRET) to the app's client secret",
             )
         for name in ("X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain"):
             _header(headers, name)
@@ -43,7 +45,7 @@ class ShopifyWebhookReceiver:
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, settings: Settings) -> WebhookEvent:
         self.check_headers(headers=headers, settings=settings)
-        secret = settings.shopify_webhook_secret
+        secret = shopify_settings(settings).webhook_secret
         assert secret is not None  # check_headers refused a receiver without one
         signature = _header(headers, "X-Shopify-Hmac-Sha256")
         expected = base64.b64encode(hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).digest())

@@ -131,3 +131,19 @@ def test_graphql_hints_become_commands() -> None:
     assert window.line == "--from 2099-01-01 is in the future"
     quoted = describe(ValidationError("unknown timezone 'everySeconds'", field="timezone"))
     assert quoted.line == "unknown timezone 'everySeconds'"  # the admin's own value is quoted as given
+
+
+def test_an_invalid_plugin_setting_names_the_plugin_and_the_key(tmp_path: Path) -> None:
+    done = sync_gateway(tmp_path, "shops", "list", SYNC_GATEWAY_SHOPIFY__MAX_ATTEMPTS="0")
+    assert done.returncode == ExitCode.INVALID_SETTING == 3
+    line = one_line(done)
+    assert "[plugins.shopify] max_attempts" in line and "SYNC_GATEWAY_SHOPIFY__MAX_ATTEMPTS" in line
+    assert "greater than or equal to 1" in line
+
+
+def test_an_invalid_plugin_setting_in_the_toml_file_is_one_line_too(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text('[plugins.shopify]\nslices_in_flight = 99\n')
+    done = sync_gateway(tmp_path, "shops", "list", SYNC_GATEWAY_CONFIG=str(config))
+    assert done.returncode == ExitCode.INVALID_SETTING
+    assert "[plugins.shopify] slices_in_flight" in one_line(done)

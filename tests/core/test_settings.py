@@ -48,7 +48,7 @@ def test_sync_gateway_toml_in_the_working_directory_is_read(tmp_path: Path, monk
 
 
 @pytest.mark.parametrize(("name", "value"), [("PAGE_SIZE", "251"), ("PAGE_SIZE", "0"), ("QUEUE_NAME", "a:b"),
-                                             ("WINDOW_SETTLE_SECONDS", "-1"), ("BULK_THRESHOLD_ORDERS", "0")])
+                                             ("WINDOW_SETTLE_SECONDS", "-1")])
 def test_bad_values_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"SYNC_GATEWAY_{name}", value)
     with pytest.raises(ValidationError, match=name.lower()):
@@ -57,6 +57,6 @@ def test_bad_values_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPat
 
 def test_secrets_do_not_show_in_public_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNC_GATEWAY_DATABASE_URL", "postgresql://gw:hunter2@db/gateway")
-    monkeypatch.setenv("SYNC_GATEWAY_SHOPIFY_WEBHOOK_SECRET", "whsec-very-secret")
+    monkeypatch.setenv("SYNC_GATEWAY_SHOPIFY__WEBHOOK_SECRET", "whsec-very-secret")
     shown = str(Settings().public_dict()) + repr(Settings())
     assert "hunter2" not in shown and "whsec-very-secret" not in shown

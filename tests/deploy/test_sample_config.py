@@ -1,6 +1,7 @@
 """The sample configuration (docs/deploy/sync-gateway.toml) names every setting, explains each,
 and loads to exactly the defaults; its commented-out examples are valid too. A setting added to
-``Settings`` without a line here fails the test, so the sample cannot drift."""
+``Settings`` (or to a built-in plugin's section) without a line here fails the test, so the
+sample cannot drift. Settings that moved into a plugin's section are named only there."""
 
 from __future__ import annotations
 
@@ -10,18 +11,33 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from pydantic import BaseModel
+
+from core.settings import MOVED_TO_PLUGINS, Settings
+from plugins.shopify.settings import ShopifySettings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "sync-gateway.toml"
 SETTING_LINE = re.compile(r"^(?P<off># )?(?P<name>[a-z_]+) = ")
+TABLE_LINE = re.compile(r"^\[plugins\.(?P<name>[a-z_]+)\]$")
+CORE = ""
+"""The top level of the file, before any [plugins.<name>] table."""
+SECTIONS: dict[str, type[BaseModel]] = {"shopify": ShopifySettings}
+"""The built-in plugins' sections the sample documents."""
 
 
-def _settings_in_sample() -> dict[str, bool]:
-    """Each setting line's name, and whether it is set (True) or commented out (False)."""
+def _core_fields() -> set[str]:
+    return set(Settings.model_fields) - set(MOVED_TO_PLUGINS) - {"plugins"}
+
+
+def _settings_in_sample(table: str = CORE) -> dict[str, bool]:
+    """Each setting line's name in ``table``, and whether it is set (True) or commented out (False)."""
     found: dict[str, bool] = {}
+    current = CORE
     for line in SAMPLE.read_text().splitlines():
+        if header := TABLE_LINE.match(line):
+            current = header["name"]
         match = SETTING_LINE.match(line)
-        if match:
+        if match and current == table:
             assert match["name"] not in found, f"{match['name']} appears twice"
             found[match["name"]] = match["off"] is None
     return found
@@ -32,7 +48,28 @@ def _defaults() -> Settings:
 
 
 def test_the_sample_names_every_setting() -> None:
-    assert set(_settings_in_sample()) == set(Settings.model_fields)
+    assert set(_settings_in_sample()) == _core_fields()
+
+
+def test_the_sample_names_every_key_of_the_built_in_plugins_sections_in_their_tables() -> None:
+    for name, model in SECTIONS.items():
+        assert set(_settings_in_sample(name)) == set(model.model_fields), name
+
+
+def test_the_plugin_sections_set_their_defaults_and_comment_out_only_unset_ones() -> None:
+    values = tomllib.loads(SAMPLE.read_text())["plugins"]
+    for name, model in SECTIONS.items():
+        defaults = model()
+        for key, is_set in _settings_in_sample(name).items():
+            if is_set:
+                assert getattr(model(**{key: values[name][key]}), key) == getattr(defaults, key), (name, key)
+            else:
+                assert model.model_fields[key].default is None, f"[plugins.{name}] {key} has a default: set it"
+
+
+def test_settings_moved_to_a_plugin_are_gone_from_the_top_level() -> None:
+    values = tomllib.loads(SAMPLE.read_text())
+    assert set(values) & set(MOVED_TO_PLUGINS) == set()
 
 
 def test_each_setting_has_a_comment_above_it() -> None:
@@ -58,7 +95,10 @@ def test_set_keys_are_the_defaults_and_only_unset_or_secret_ones_are_commented_o
 def test_loading_the_sample_gives_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     defaults = _defaults()
     monkeypatch.setenv("SYNC_GATEWAY_CONFIG", str(SAMPLE))
-    assert Settings().model_dump() == defaults.model_dump()
+    loaded = Settings()
+    assert loaded.model_dump(exclude={"plugins"}) == defaults.model_dump(exclude={"plugins"})
+    for name, model in SECTIONS.items():  # the sections are raw tables until their models read them
+        assert loaded.plugin_settings(name, model) == model(), name
 
 
 def test_the_commented_out_examples_are_valid_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -70,7 +110,9 @@ def test_the_commented_out_examples_are_valid_settings(monkeypatch: pytest.Monke
     settings = Settings()
     assert settings.redis_url == "redis://redis.internal:6379/0"
     assert settings.metrics_port == 9101
-    assert settings.shopify_webhook_secret is not None
+    secret = settings.plugin_settings("shopify", ShopifySettings).webhook_secret
+    assert secret is not None and secret.get_secret_value() == "the app's client secret"
+    assert settings.plugin_settings("shopify", ShopifySettings).bulk_threshold_orders == 5000
 
 
 def test_the_environment_wins_over_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:

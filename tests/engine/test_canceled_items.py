@@ -145,7 +145,7 @@ def test_an_order_updated_while_a_run_is_paging_is_caught_by_the_next_run(tmp_pa
 def test_a_failure_mid_window_keeps_the_watermark_and_the_next_run_completes_it(
     tmp_path: Path, database_url: str
 ) -> None:
-    h = Harness.build(fast_settings(tmp_path, database_url, page_size=5, max_attempts=2))
+    h = Harness.build(fast_settings(tmp_path, database_url, page_size=5, shopify={"max_attempts": 2}))
     try:
         orders = [h.sim.create_order(lines=[(f"SKU-{n}", 3)]) for n in range(12)]
         h.advance(600)
@@ -240,7 +240,7 @@ def test_a_backfill_run_reads_through_the_sources_bulk_path_and_stores_the_same(
 
 def test_the_bulk_threshold_setting_sends_a_scheduled_sized_window_through_bulk(tmp_path: Path,
                                                                                  database_url: str) -> None:
-    harness = Harness.build(fast_settings(tmp_path, database_url, bulk_threshold_orders=5))
+    harness = Harness.build(fast_settings(tmp_path, database_url, shopify={"bulk_threshold_orders": 5}))
     try:
         story(harness)
         run = harness.run()
@@ -258,7 +258,7 @@ def test_a_slice_failing_while_the_others_succeed_keeps_the_watermark_and_the_ne
     import httpx2
     import orjson
 
-    h = Harness.build(fast_settings(tmp_path, database_url, page_size=10, max_attempts=2, shopify_slices_in_flight=4))
+    h = Harness.build(fast_settings(tmp_path, database_url, page_size=10, shopify={"max_attempts": 2, "slices_in_flight": 4}))
     try:
         ok = h.run()  # an empty first window sets the watermark
         assert ok.status is JobRunStatus.SUCCEEDED

@@ -18,7 +18,7 @@ from ..harness import T0, Harness, fast_settings
 @pytest.fixture
 def shop(tmp_path: Path, database_url: str) -> Iterator[Harness]:
     # A fast-refilling bucket keeps each wait short in real time; the rules are the plan's.
-    harness = Harness.build(fast_settings(tmp_path, database_url, page_size=10, max_attempts=3),
+    harness = Harness.build(fast_settings(tmp_path, database_url, page_size=10, shopify={"max_attempts": 3}),
                             bucket=(1000.0, 20000.0))
     harness.sim.seed(60, seed=3, start=T0 - timedelta(hours=6), end=T0 - timedelta(minutes=5))
     yield harness

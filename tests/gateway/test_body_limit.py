@@ -52,7 +52,7 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     runtime = build_runtime(tmp_path, f"sqlite:///{tmp_path / 'limits.db'}",
-                            settings={"max_body_bytes": LIMIT, "shopify_webhook_secret": "s3cret"})
+                            settings={"max_body_bytes": LIMIT, "plugins": {"shopify": {"webhook_secret": "s3cret"}}})
     queue = QueueBackend.from_settings(runtime.settings)
     token = issue_token(runtime, name="read", role=TokenRole.READ)[1]
     app = CountingReads(create_app(runtime, queue))

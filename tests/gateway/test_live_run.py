@@ -31,7 +31,7 @@ WATCH = """subscription($job: ID!) { jobRunUpdated(jobId: $job) {
 
 async def test_job_run_updated_streams_a_real_run(tmp_path: Path, database_url: str) -> None:
     # One cursor chain: six pages of ten, in order (the overlapped slices have their own tests).
-    settings = fast_settings(tmp_path, database_url, page_size=10, shopify_slices_in_flight=1)
+    settings = fast_settings(tmp_path, database_url, page_size=10, shopify={"slices_in_flight": 1})
     harness = Harness.build(settings)
     sim, runtime = harness.sim, harness.runtime
     sim.seed(60, seed=7, start=T0 - timedelta(hours=3), end=T0 - timedelta(minutes=10), partial_cancel_rate=0.4)

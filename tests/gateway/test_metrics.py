@@ -77,7 +77,7 @@ class Gateway:
 @pytest.fixture
 def shop(tmp_path: Path, database_url: str) -> Iterator[Harness]:
     # A fast-refilling bucket keeps a throttled wait short in real time.
-    h = Harness.build(fast_settings(tmp_path, database_url, shopify_webhook_secret=SECRET),
+    h = Harness.build(fast_settings(tmp_path, database_url, shopify={"webhook_secret": SECRET}),
                       bucket=(BUCKET_CEILING, 20000.0))  # (ceiling, points per second)
     yield h
     h.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import OrderQuery
 from gateway.api import ids
+from plugins.shopify.settings import shopify_settings
 
 from .conftest import Api
 from .seed import SHOP_SECRET, new_shop, seed
@@ -31,7 +32,7 @@ async def test_add_shop_creates_its_jobs(api: Api) -> None:
     shop = payload["shop"]
     assert shop["name"] == "gamma" and shop["source"] == "shopify"
     assert shop["url"] == "https://gamma.myshopify.com"
-    assert shop["apiVersion"] == api.runtime.settings.shopify_api_version
+    assert shop["apiVersion"] == shopify_settings(api.runtime.settings).api_version
     assert shop["hasToken"] is True and shop["tokenEnv"] is None
     assert [j["kind"] for j in shop["jobs"]] == ["canceled-items"]
     assert shop["jobs"][0]["schedule"] == {"everySeconds": api.runtime.settings.default_every_seconds}

@@ -17,7 +17,8 @@ TOKEN = "shpat_sim_0123456789abcdef"
 
 @pytest.fixture
 def source_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_attempts=4, http_timeout_seconds=2.0, page_size=100)
+    return Settings(data_dir=tmp_path / "data", plugins={"shopify": {"max_attempts": 4, "http_timeout_seconds": 2.0}},
+                    page_size=100)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def sim(fake_time: FakeTime) -> ShopSimulator:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_attempts=4, http_timeout_seconds=2.0)
+    return Settings(data_dir=tmp_path / "data", plugins={"shopify": {"max_attempts": 4, "http_timeout_seconds": 2.0}})
 
 
 def make_source(sim: ShopSimulator, settings: Settings, fake_time: FakeTime, *, api_version: str = "2026-07",
@@ -185,7 +185,7 @@ async def test_the_threshold_setting_replaces_the_plans_default(
     sim: ShopSimulator, fake_time: FakeTime, tmp_path: Path
 ) -> None:
     seeded(sim, 40)
-    settings = Settings(data_dir=tmp_path / "data", bulk_threshold_orders=10)
+    settings = Settings(data_dir=tmp_path / "data", plugins={"shopify": {"bulk_threshold_orders": 10}})
     await fetch(make_source(sim, settings, fake_time))
     assert operations(sim).count("BulkRun") == 1
 
@@ -293,7 +293,7 @@ def served_sim() -> Iterator[tuple[ShopSimulator, str]]:
 async def test_memory_stays_flat_however_big_the_window(served_sim: tuple[ShopSimulator, str], tmp_path: Path) -> None:
     sim, url = served_sim
     shop = shop_record().__class__(**{**{f: getattr(shop_record(), f) for f in shop_record().__slots__}, "url": url})
-    settings = Settings(data_dir=tmp_path / "data", http_timeout_seconds=10)
+    settings = Settings(data_dir=tmp_path / "data", plugins={"shopify": {"http_timeout_seconds": 10}})
 
     async def peak_while_reading(window: Window) -> tuple[int, int]:
         source = ShopifySourceFactory().create(shop=shop, credentials=ShopCredentials(token=TOKEN, token_env=None),

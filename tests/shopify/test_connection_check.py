@@ -18,8 +18,8 @@ from ..harness import SHOP_DOMAIN, TOKEN, Harness, fast_settings
 
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return fast_settings(tmp_path, f"sqlite:///{tmp_path / 'gateway.db'}", throttle_max_wait_seconds=1,
-                         http_timeout_seconds=2)
+    return fast_settings(tmp_path, f"sqlite:///{tmp_path / 'gateway.db'}", shopify={"throttle_max_wait_seconds": 1,
+                                                                                         "http_timeout_seconds": 2})
 
 
 def test_a_good_shop_reports_its_plan_budget_and_scopes(settings) -> None:  # type: ignore[no-untyped-def]

@@ -30,6 +30,7 @@ from core import (
     judge_order,
 )
 from plugins.shopify.simulator import FaultConfig, ShopSimulator, SimClock
+from plugins.shopify.settings import shopify_settings
 from plugins.shopify.source import ShopifySource, ShopifySourceFactory
 
 from .conftest import TOKEN
@@ -53,7 +54,7 @@ def sim(fake_time: FakeTime) -> ShopSimulator:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_attempts=6, http_timeout_seconds=0.5)
+    return Settings(data_dir=tmp_path / "data", plugins={"shopify": {"max_attempts": 6, "http_timeout_seconds": 0.5}})
 
 
 def shop_record(api_version: str = "2026-07") -> Shop:
@@ -272,7 +273,7 @@ async def test_faults_are_retried_and_change_nothing(faults: FaultConfig, sim: S
     expected = await fault_free_result(settings, fake_time)
     seeded(sim, 230, large_order_rate=0.05)
     sim.faults = faults
-    settings = settings.model_copy(update={"max_attempts": 8, "http_timeout_seconds": 0.2})
+    settings = settings.model_copy(update={"plugins": {"shopify": {"max_attempts": 8, "http_timeout_seconds": 0.2}}})
     pages = await fetch(make_source(sim, settings, fake_time))
     assert snapshot(orders_of(pages)) == expected
     assert sim.stats.errors_injected > 0
@@ -293,7 +294,7 @@ async def test_persistent_failure_names_shop_and_window(sim: ShopSimulator, sett
     message = str(caught.value)
     assert len(pages) == 1
     assert DOMAIN in message and "2026-11-02T06:00:00Z" in message and "2026-11-02T12:00:00Z" in message
-    assert "page 2" in message and f"{settings.max_attempts} attempts" in message and "HTTP 500" in message
+    assert "page 2" in message and f"{shopify_settings(settings).max_attempts} attempts" in message and "HTTP 500" in message
     assert_secret_kept(caught.value, caplog)
 
 
@@ -356,7 +357,7 @@ async def test_faults_and_failures_never_reveal_the_token(sim: ShopSimulator, se
     caplog.set_level(logging.DEBUG)
     seeded(sim, 120)
     sim.faults = FaultConfig(rate_5xx=0.2, rate_429=0.2, rate_truncated=0.2, rate_drop=0.2, seed=9)
-    settings = settings.model_copy(update={"max_attempts": 2})
+    settings = settings.model_copy(update={"plugins": {"shopify": {"max_attempts": 2}}})
     source = make_source(sim, settings, fake_time)
     assert TOKEN not in repr(source)
     with pytest.raises(SourceUnavailable) as caught:

@@ -94,7 +94,7 @@ def make_source(sim: ShopSimulator, tmp_path: Path, fake_time: FakeTime, **optio
                 token_env=None, created_at=T0)
     return ShopifySourceFactory().create(
         shop=shop, credentials=ShopCredentials(token=TOKEN, token_env=None),
-        settings=Settings(data_dir=tmp_path / "data", max_attempts=3, http_timeout_seconds=5.0),
+        settings=Settings(data_dir=tmp_path / "data", plugins={"shopify": {"max_attempts": 3, "http_timeout_seconds": 5.0}}),
         transport=httpx2.ASGITransport(app=sim.asgi_app), clock=fake_time.clock, sleep=fake_time.sleep,
         rng=random.Random(2), now=sim.clock.now, **options)
 

@@ -29,7 +29,7 @@ def served() -> Iterator[tuple[ShopSimulator, str]]:
 def make_source(url: str, tmp_path: Path, token: str = TOKEN) -> ShopifySource:
     shop = Shop(id=1, name="demo", source="shopify", url=url, api_version="2026-07", has_token=True,
                 token_env=None, created_at=T0)
-    settings = Settings(data_dir=tmp_path / "data", max_attempts=8, http_timeout_seconds=0.3)
+    settings = Settings(data_dir=tmp_path / "data", plugins={"shopify": {"max_attempts": 8, "http_timeout_seconds": 0.3}})
     return ShopifySourceFactory().create(shop=shop, credentials=ShopCredentials(token=token, token_env=None),
                                          settings=settings, backoff_base=0.01, backoff_cap=0.05, max_wait=0.05)
 

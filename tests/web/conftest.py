@@ -90,7 +90,7 @@ def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Gateway]
     orders = getattr(request, "param", {}).get("orders", 60)
     sim = seeded_shop("alpha-shop.myshopify.com", SHOP_TOKEN, plan="standard", orders=orders, seed=11, hours=6)
     settings = fast_settings(tmp_path, f"sqlite:///{(tmp_path / 'web.db').as_posix()}", page_size=10,
-                             shopify_slices_in_flight=1, first_run_lookback_hours=12)
+                             shopify={"slices_in_flight": 1}, first_run_lookback_hours=12)
     runtime = Runtime.build(settings, pm=make_plugin_manager(),
                             source_options={"*": {"transport": httpx2.ASGITransport(app=sim.asgi_app)}})
     queue = QueueBackend.from_settings(settings)

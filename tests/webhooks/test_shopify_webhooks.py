@@ -45,7 +45,7 @@ def listener() -> Listener:
 
 @pytest.fixture
 def shop(tmp_path: Path, database_url: str, listener: Listener) -> Iterator[Harness]:
-    h = Harness.build(fast_settings(tmp_path, database_url, shopify_webhook_secret=SECRET), plugins=(listener,))
+    h = Harness.build(fast_settings(tmp_path, database_url, shopify={"webhook_secret": SECRET}), plugins=(listener,))
     yield h
     h.close()
 
@@ -178,6 +178,6 @@ async def test_without_a_secret_webhooks_are_refused_as_not_configured(tmp_path:
         async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://gateway") as http:
             reply = await http.post("/webhooks/shopify", **delivery(order))
         assert reply.status_code == 503
-        assert "SYNC_GATEWAY_SHOPIFY_WEBHOOK_SECRET" in reply.json()["error"]
+        assert "SYNC_GATEWAY_SHOPIFY__WEBHOOK_SECRET" in reply.json()["error"]
     finally:
         h.close()

@@ -69,7 +69,7 @@ class ShopConnectionPayload:
 
 def _add(runtime: Runtime, given: AddShopInput) -> CoreShop:
     new = NewShop(name=given.name, url=given.url, source=given.source,
-                  api_version=opt(given.api_version) or runtime.settings.shopify_api_version,
+                  api_version=opt(given.api_version),
                   token=opt(given.access_token), token_env=opt(given.access_token_env))
     shop, _jobs = jobcontrol.add_shop(runtime, new)
     return shop
