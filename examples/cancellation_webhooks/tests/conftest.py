@@ -14,6 +14,7 @@ import ipaddress
 import json
 import os
 import ssl
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -177,3 +178,34 @@ def own_values(receiver: Receiver, tls: Tls) -> dict[str, Any]:
     """``[plugins.cancellation_webhooks]`` for the receiver: its URL, the secret, the test CA."""
     return {"endpoint_url": receiver.url, "secret": SECRET, "ca_bundle": str(tls.ca_file),
             "backoff_seconds": 10, "max_attempts": 3}
+
+
+@dataclass
+class GatewayCli:
+    """The real ``sync-gateway`` (``python -m gateway``) with the plugin installed, its settings
+    in ``SYNC_GATEWAY_CANCELLATION_WEBHOOKS__<KEY>`` variables."""
+
+    env: dict[str, str]
+    cwd: Path
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "gateway", *args]
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(*args), env=self.env, cwd=self.cwd, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv(*args), env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def gateway_cli(tmp_path: Path, site: Path, own_values: dict[str, Any]) -> GatewayCli:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") and k != "REDIS_URL"}
+    env.update({"PYTHONPATH": os.pathsep.join([str(site), str(EXAMPLE), str(REPO)]),
+                "SYNC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+                "SYNC_GATEWAY_DATA_DIR": str(tmp_path / "data"), "SYNC_GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
+                "SYNC_GATEWAY_CANCELLATION_WEBHOOKS__POLL_SECONDS": "0.2", "COLUMNS": "200"})
+    env.update({f"SYNC_GATEWAY_CANCELLATION_WEBHOOKS__{key.upper()}": str(value) for key, value in own_values.items()})
+    return GatewayCli(env=env, cwd=tmp_path)
