@@ -48,6 +48,19 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The gateway's database, which holds the outbox's tables too: real SQLite, real PostgreSQL
+    (a fresh database per test; skipped with its reason when absent, a failure under CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        from tests.services import fresh_postgres_database
+
+        with fresh_postgres_database() as url:
+            yield url
+
+
 # --- TLS: a CA of the test's own and a certificate for 127.0.0.1 it signed --------------------
 
 @dataclass(frozen=True)
@@ -201,10 +214,10 @@ class GatewayCli:
 
 
 @pytest.fixture
-def gateway_cli(tmp_path: Path, site: Path, own_values: dict[str, Any]) -> GatewayCli:
+def gateway_cli(tmp_path: Path, site: Path, own_values: dict[str, Any], database_url: str) -> GatewayCli:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_") and k != "REDIS_URL"}
     env.update({"PYTHONPATH": os.pathsep.join([str(site), str(EXAMPLE), str(REPO)]),
-                "SYNC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+                "SYNC_GATEWAY_DATABASE_URL": database_url,
                 "SYNC_GATEWAY_DATA_DIR": str(tmp_path / "data"), "SYNC_GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
                 "SYNC_GATEWAY_CANCELLATION_WEBHOOKS__POLL_SECONDS": "0.2", "COLUMNS": "200"})
     env.update({f"SYNC_GATEWAY_CANCELLATION_WEBHOOKS__{key.upper()}": str(value) for key, value in own_values.items()})

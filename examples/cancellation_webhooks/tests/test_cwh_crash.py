@@ -21,8 +21,8 @@ def wait_for(predicate: Any, seconds: float = 60) -> None:
 
 
 def test_sigkill_between_commit_and_delivery_loses_nothing(tmp_path: Path, receiver: Any, own_values: dict,
-                                                           gateway_cli: Any) -> None:
-    h = build(tmp_path, own_values)  # the gateway's database is the one gateway_cli's processes use
+                                                           database_url: str, gateway_cli: Any) -> None:
+    h = build(tmp_path, own_values, database_url)  # the database gateway_cli's processes use
     import_cancellations(h)  # two cancellations committed by the import
     receiver.hold = threading.Event()  # the endpoint takes the first request and does not answer
     deliverer = gateway_cli.spawn("cancellation-webhooks", "run")
@@ -42,13 +42,17 @@ def test_sigkill_between_commit_and_delivery_loses_nothing(tmp_path: Path, recei
     h.sim.cancel_units(order, h.sim.line_item_ids(order)[0], 3)
     h.advance(600)
     h.run()
-    all_ids = feed_ids(h)
+    all_ids = feed_ids(h, 3)
     assert len(all_ids) == 3
 
     receiver.hold.set()
     receiver.hold = None
-    done = gateway_cli.run("cancellation-webhooks", "run", "--once")
-    assert done.returncode == 0, done.stdout + done.stderr
+    restarted = gateway_cli.spawn("cancellation-webhooks", "run")
+    try:
+        wait_for(lambda: outbox.counts(engine)["delivered"] == 3 or restarted.poll() is not None)
+    finally:
+        restarted.terminate()
+        restarted.wait(30)
 
     assert outbox.counts(engine) == {"pending": 0, "delivered": 3, "dead": 0}
     assert set(receiver.verified_ids()) == set(all_ids)  # every cancellation, each signature good
