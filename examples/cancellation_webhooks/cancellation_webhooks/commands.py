@@ -33,7 +33,7 @@ def run(once: bool = typer.Option(False, "--once", help="One pass, then exit."))
                       f"dead {report.dead}", flush=True)
             if once:
                 return
-            if not report.ingested:  # a full page may have more behind it: go on at once then
+            if not report.full:  # after a full batch more may be waiting: go on at once
                 time.sleep(own.poll_seconds)
     finally:
         sender.close()

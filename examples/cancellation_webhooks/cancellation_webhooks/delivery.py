@@ -54,6 +54,8 @@ class PassReport:
     delivered: int
     retried: int
     dead: int
+    full: bool
+    """A whole batch was read or tried: more may be waiting, so the next pass should not wait."""
 
 
 def one_pass(engine: Engine, storage: Storage, sender: Sender, own: WebhookSettings,
@@ -61,11 +63,12 @@ def one_pass(engine: Engine, storage: Storage, sender: Sender, own: WebhookSetti
     """Ingest the feed's new rows, then try every due delivery once."""
     ingested = outbox.ingest(engine, storage, batch=own.batch, now=now)
     outcome = {Status.DELIVERED: 0, Status.PENDING: 0, Status.DEAD: 0}
-    for delivery in outbox.due(engine, batch=own.batch, now=now()):
+    due = outbox.due(engine, batch=own.batch, now=now())
+    for delivery in due:
         status = outbox.record(engine, delivery, sender.send(delivery), now=now(), max_attempts=own.max_attempts,
                                base=own.backoff_seconds, cap=own.backoff_max_seconds)
         outcome[status] += 1
         if status is Status.DEAD:
             log.warning("cancellation webhook delivery %s dead after %s attempts", delivery.id, own.max_attempts)
     return PassReport(ingested=ingested, delivered=outcome[Status.DELIVERED], retried=outcome[Status.PENDING],
-                      dead=outcome[Status.DEAD])
+                      dead=outcome[Status.DEAD], full=ingested == own.batch or len(due) == own.batch)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from core import ConfigurationError, Settings, Storage
+from core import ConfigurationError, Settings, Storage, StorageBackend
 
 
 def open_gateway_store(settings: Settings) -> Storage:
@@ -22,7 +22,8 @@ def open_gateway_store(settings: Settings) -> Storage:
         if settings.load_plugins is not None and point.name not in settings.load_plugins:
             continue
         register = getattr(point.load(), "register_storages", None)
-        for backend in register() if callable(register) else ():
+        backends: list[StorageBackend] = list(register()) if callable(register) else []
+        for backend in backends:
             if scheme in backend.schemes:
                 return backend.open(url)  # no cipher: the feed holds no shop tokens
     raise ConfigurationError(f"no storage plugin serves database URLs of scheme {scheme!r}")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Optional
 
 import strawberry
+from sqlalchemy.engine import Engine
 
 from core import GraphQLExtension, GraphQLPermissions, Settings, ValidationError
 
@@ -16,7 +17,7 @@ from .outbox import Status
 from .settings import outbox_url
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     return outbox.open_outbox(outbox_url(settings))
 
 

@@ -127,7 +127,7 @@ def ingest(engine: Engine, storage: Storage, *, batch: int, now: Callable[[], da
             conn.execute(sa.insert(cursor_table).values(feed=FEED, after=page.cursors[-1]))
         elif moved != 1:
             raise RuntimeError("another process moved the cancellation feed's cursor; run one deliverer")
-        known = set(conn.execute(sa.select(delivery_table.c.cancellation_id)
+        known: set[int] = set(conn.execute(sa.select(delivery_table.c.cancellation_id)
                                  .where(delivery_table.c.cancellation_id.in_([cid for cid, _ in rows]))).scalars())
         fresh = [{"cancellation_id": cid, "body": json.dumps(body, sort_keys=True), "status": Status.PENDING.value,
                   "attempts": 0, "next_attempt_at": at, "created_at": at} for cid, body in rows if cid not in known]
@@ -188,7 +188,7 @@ def listing(engine: Engine, *, status: Status | None = None, limit: int = 100) -
 
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        found = dict(conn.execute(sa.select(delivery_table.c.status, sa.func.count())
+        found: dict[str, int] = dict(conn.execute(sa.select(delivery_table.c.status, sa.func.count())
                                   .group_by(delivery_table.c.status)).all())
     return {status.value: int(found.get(status.value, 0)) for status in Status}
 
