@@ -125,6 +125,18 @@ def test_failures_back_off_exponentially_then_dead_letter(tmp_path: Path, receiv
     h.close()
 
 
+def test_a_full_batch_says_so_so_the_deliverer_goes_on_at_once(tmp_path: Path, receiver: Any,
+                                                                own_values: dict) -> None:
+    h = build(tmp_path, {**own_values, "batch": 1})
+    import_cancellations(h)  # two rows, one per pass
+    own = webhook_settings(h.runtime.settings)
+    engine = outbox.open_outbox(h.runtime.settings.database)
+    passes = [one_pass(engine, h.runtime.storage, Sender(own), own) for _ in range(3)]
+    assert [(p.ingested, p.delivered, p.full) for p in passes] == [(1, 1, True), (1, 1, True), (0, 0, False)]
+    assert len(receiver.verified_ids()) == 2
+    h.close()
+
+
 def test_the_backoff_is_capped() -> None:
     assert outbox.backoff(1, base=5, cap=60) == timedelta(seconds=5)
     assert outbox.backoff(4, base=5, cap=60) == timedelta(seconds=40)

@@ -34,5 +34,8 @@ def test_pip_installs_it_and_the_gateway_loads_it(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "cancellation_webhooks 0.1.0 (cancellation_webhooks)" in listed.stdout
     assert 'secret = "**********"' in listed.stdout and "s3cr3t-hmac-key" not in listed.stdout + listed.stderr
+    unset = gateway("cancellation-webhooks", "run", "--once")  # no endpoint configured: a clear refusal
+    assert unset.returncode == 1 and "endpoint_url not set" in unset.stderr
+    assert "s3cr3t-hmac-key" not in unset.stdout + unset.stderr
     helped = gateway("cancellation-webhooks", "--help")
     assert helped.returncode == 0 and all(name in helped.stdout for name in ("run", "status", "dead", "replay"))
