@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core import Storage
 
@@ -74,6 +75,18 @@ class Attempt:
     error: str | None
 
 
+_WRITES = "cwh_writes"
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes (on SQLite it takes the write lock when it begins)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITES: True})
+        with conn.begin():
+            yield conn
+
+
 def open_outbox(url: str) -> Engine:
     """An engine on the outbox's database, its tables created if missing (they are this plugin's,
     outside the gateway's Alembic history)."""
@@ -88,7 +101,9 @@ def open_outbox(url: str) -> Engine:
         def _write_lock_first(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once (SQLITE_BUSY) when the
             # gateway wrote in between; taking the write lock up front makes it wait instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Reads stay deferred, so they never wait for (nor hold up) the gateway's writers.
+            writes = connection.get_execution_options().get(_WRITES, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine, checkfirst=True)
@@ -117,7 +132,7 @@ def ingest(engine: Engine, storage: Storage, *, batch: int, now: Callable[[], da
     rows = [(c.id, delivery_body(c, shop=shops.get(c.shop_id), order=orders.get(c.order_id),
                                  item=items.get(c.item_id))) for c in page.items]
     at = now()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         # Compare-and-set on the cursor: a second `run` that read the same page loses here and
         # rolls back, so rows are never inserted twice.
         moved = conn.execute(sa.update(cursor_table).where(cursor_table.c.feed == FEED,
@@ -172,7 +187,7 @@ def record(engine: Engine, delivery: Delivery, attempt: Attempt, *, now: datetim
     else:
         values = {"status": Status.PENDING.value, "last_error": attempt.error[:300],
                   "next_attempt_at": now + backoff(attempts, base=base, cap=cap)}
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(sa.update(delivery_table).where(delivery_table.c.id == delivery.id)
                      .values(attempts=attempts, **values))
     return Status(values["status"])
@@ -199,5 +214,5 @@ def replay(engine: Engine, ids: Sequence[int] | None = None, *, now: Callable[[]
     query = sa.update(delivery_table).where(delivery_table.c.status == Status.DEAD.value)
     if ids is not None:
         query = query.where(delivery_table.c.id.in_(list(ids)))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return conn.execute(query.values(status=Status.PENDING.value, attempts=0, next_attempt_at=now())).rowcount
