@@ -55,6 +55,20 @@ def test_plugins_use_only_cores_public_api_and_never_the_gateway() -> None:
     assert offenders == []
 
 
+def test_example_plugins_use_only_cores_public_api_and_never_the_gateway_or_plugins() -> None:
+    """The examples under ``examples/`` are what a third party copies: their packages (not their
+    tests) hold to the plugin rule, and may not lean on the built-in plugins either."""
+    packages = [path for path in python_files("examples") if "tests" not in path.relative_to(ROOT).parts]
+    assert packages, "no example plugin found under examples/"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in packages
+        for module, line in imports_of(path)
+        if top(module) in {"gateway", "plugins"} or (top(module) == "core" and module != "core")
+    ]
+    assert offenders == []
+
+
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     """The boundary tests above would fail if a plugin reached into core internals."""
     fake = ROOT / "plugins" / "_boundary_probe.py"
