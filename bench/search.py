@@ -82,7 +82,7 @@ def sqlite_database() -> Iterator[str]:
 
 def seed(storage: Storage, orders: int) -> None:
     with storage.transaction() as tx:
-        shop = tx.add_shop(NewShop(name="bench", url="https://bench.myshopify.com"))
+        shop = tx.add_shop(NewShop(name="bench", url="https://bench.myshopify.com", api_version="2026-07"))
     started = time.perf_counter()
     for first in range(0, orders, 250):
         verdicts = [judge_order(o) for o in source_orders(first, min(250, orders - first), t0=T0, every_seconds=7,

@@ -39,7 +39,7 @@ def run(url: str, verdicts: list[OrderVerdict], page_size: int) -> None:
     try:
         storage.upgrade()
         with storage.transaction() as tx:
-            shop = tx.add_shop(NewShop(name=f"bench-{time.time_ns()}", url="https://bench.myshopify.com"))
+            shop = tx.add_shop(NewShop(name=f"bench-{time.time_ns()}", url="https://bench.myshopify.com", api_version="2026-07"))
         pages = [verdicts[i : i + page_size] for i in range(0, len(verdicts), page_size)]
         for label in ("first application", "re-application"):
             units = 0

@@ -71,7 +71,7 @@ def test_the_user_migrates_both_ways_and_stores_a_page(user: User) -> None:
     try:
         storage.upgrade()
         with storage.transaction() as tx:
-            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north"))
+            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north", api_version="2026-07"))
             stored = tx.apply_page(shop_id=shop.id, run_id=None, now=at(1),
                                    verdicts=judged(order(1, line(10, quantity=3, canceled=2))))
         with storage.read() as tx:

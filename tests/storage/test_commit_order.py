@@ -49,7 +49,7 @@ def _apply(storage: Storage, shop: Shop, n: int, minute: float) -> tuple[Cancell
 
 def _shop(storage: Storage) -> Shop:
     with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
 
 
 def test_a_row_committed_late_by_a_slower_writer_is_not_skipped(server_storage: Storage) -> None:

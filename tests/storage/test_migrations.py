@@ -75,7 +75,7 @@ def test_the_commit_order_migration_keeps_the_history_and_its_ids(storage: Stora
     from core.testing.storage.factories import at, judged, line, order
 
     with storage.transaction() as tx:
-        shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+        shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
         stored = tx.apply_page(shop_id=shop.id, run_id=None, now=at(1),
                                verdicts=judged(order(1, line(10, canceled=1), line(11, quantity=3, canceled=2))))
     config = Config()

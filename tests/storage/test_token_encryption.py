@@ -68,12 +68,12 @@ def test_without_a_key_a_token_is_refused_and_nothing_changes(
     with _opened(backend, database_url) as keyless:
         with keyless.transaction() as tx:
             with pytest.raises(ValidationError, match="SYNC_GATEWAY_SECRET_KEY is not set") as caught:
-                tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east"))
+                tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east", api_version="2026-07"))
             assert caught.value.field == "token"
             with pytest.raises(ValidationError, match="SYNC_GATEWAY_SECRET_KEY is not set"):
                 tx.update_shop(shop.id, url="https://moved.myshopify.com", token="shpat_other")
             # a token variable stores no secret: no key needed
-            tx.add_shop(NewShop(name="west", url="https://west.myshopify.com", token_env="WEST_TOKEN"))
+            tx.add_shop(NewShop(name="west", url="https://west.myshopify.com", token_env="WEST_TOKEN", api_version="2026-07"))
             with pytest.raises(ConfigurationError, match="'north'.*SYNC_GATEWAY_SECRET_KEY is not set"):
                 tx.shop_credentials(shop.id)
 
@@ -100,8 +100,8 @@ def test_rotation_re_encrypts_every_token_with_the_new_key(
     storage: Storage, shop: Shop, backend: StorageBackend, database_url: str
 ) -> None:
     with storage.transaction() as tx:
-        second = tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east"))
-        tx.add_shop(NewShop(name="west", url="https://west.myshopify.com", token_env="WEST_TOKEN"))
+        second = tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east", api_version="2026-07"))
+        tx.add_shop(NewShop(name="west", url="https://west.myshopify.com", token_env="WEST_TOKEN", api_version="2026-07"))
     before = _raw_tokens(storage)
     new = generate_key()
 

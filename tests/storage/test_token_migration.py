@@ -35,9 +35,9 @@ def _revision(storage: Storage) -> str | None:
 @pytest.fixture
 def plaintext_database(storage: Storage) -> Storage:
     with storage.transaction() as tx:
-        tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north"))
-        tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN"))
-        tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east"))
+        tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north", api_version="2026-07"))
+        tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN", api_version="2026-07"))
+        tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", token="shpat_east", api_version="2026-07"))
     _downgrade_to_0003(storage)
     assert _raw(storage) == [("north", "shpat_north", None), ("south", None, "SOUTH_TOKEN"),
                              ("east", "shpat_east", None)]
@@ -79,7 +79,7 @@ def test_without_tokens_to_encrypt_no_key_is_needed(
     storage: Storage, backend: StorageBackend, database_url: str
 ) -> None:
     with storage.transaction() as tx:
-        tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN"))
+        tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN", api_version="2026-07"))
     _downgrade_to_0003(storage)
 
     keyless = backend.open(database_url, cipher=TokenCipher())

@@ -68,13 +68,13 @@ def storage(storage_factory: StorageFactory) -> Iterator[Storage]:
 @pytest.fixture
 def shop(storage: Storage) -> Shop:
     with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north"))
+        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", token="shpat_north", api_version="2026-07"))
 
 
 @pytest.fixture
 def other_shop(storage: Storage) -> Shop:
     with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN"))
+        return tx.add_shop(NewShop(name="south", url="https://south.myshopify.com", token_env="SOUTH_TOKEN", api_version="2026-07"))
 
 
 @pytest.fixture

@@ -22,6 +22,10 @@ class ShopsMixin(TxBase):
     def add_shop(self, shop: NewShop) -> Shop:
         if not shop.name:
             raise ValidationError("a shop needs a name", field="name")
+        if not shop.api_version:
+            # NewShop leaves it None for the caller to resolve (the source's default); a store
+            # never guesses one, and a NOT NULL violation would read as a taken name below.
+            raise ValidationError("a shop needs an API version", field="api_version")
         row = ShopRow(
             name=shop.name,
             source=shop.source,

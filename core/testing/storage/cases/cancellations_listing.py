@@ -140,7 +140,7 @@ def test_newest_first_holds_back_a_slower_writers_row_and_then_lists_it_on_top(p
     try:
         storage.upgrade()
         with storage.transaction() as tx:
-            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
+            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
         before = _apply(storage, shop, 1, 1)
         with storage.transaction() as slow:
             early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(2, line(20, canceled=1))),

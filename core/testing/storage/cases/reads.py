@@ -40,14 +40,14 @@ def test_a_read_sees_committed_work_and_satisfies_the_protocol(storage: Storage,
 
 def test_a_read_refuses_writes_and_changes_nothing(storage: Storage, shop: Shop) -> None:
     with pytest.raises(StorageError), storage.read() as tx:
-        tx.add_shop(NewShop(name="sneaky", url="https://sneaky.myshopify.com"))
+        tx.add_shop(NewShop(name="sneaky", url="https://sneaky.myshopify.com", api_version="2026-07"))
     with pytest.raises(StorageError), storage.read() as tx:
         tx.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(1, line(10))), now=T0)
     with storage.read() as tx:
         assert [s.name for s in tx.list_shops()] == ["north"]
         assert tx.count_orders(OrderQuery()) == 0
     with storage.transaction() as tx:  # writers are not affected by the readers before them
-        tx.add_shop(NewShop(name="fine", url="https://fine.myshopify.com"))
+        tx.add_shop(NewShop(name="fine", url="https://fine.myshopify.com", api_version="2026-07"))
     with storage.read() as tx:
         assert [s.name for s in tx.list_shops()] == ["north", "fine"]
 

@@ -40,11 +40,21 @@ def test_a_new_shop_is_stored_with_its_settings(storage: Storage) -> None:
 def test_shop_names_are_unique_and_the_transaction_stays_usable(storage: Storage, shop: Shop) -> None:
     with storage.transaction() as tx:
         with pytest.raises(ValidationError) as caught:
-            tx.add_shop(NewShop(name=shop.name, url="https://elsewhere.myshopify.com"))
+            tx.add_shop(NewShop(name=shop.name, url="https://elsewhere.myshopify.com", api_version="2026-07"))
         assert caught.value.field == "name"
-        tx.add_shop(NewShop(name="east", url="https://east.myshopify.com"))
+        tx.add_shop(NewShop(name="east", url="https://east.myshopify.com", api_version="2026-07"))
     with storage.transaction() as tx:
         assert [s.name for s in tx.list_shops()] == ["north", "east"]
+
+
+def test_a_shop_without_an_api_version_is_refused_and_nothing_is_stored(storage: Storage) -> None:
+    # NewShop leaves the version to the caller (the source's default); a store must not guess.
+    with storage.transaction() as tx:
+        with pytest.raises(ValidationError) as caught:
+            tx.add_shop(NewShop(name="east", url="https://east.myshopify.com"))
+        assert caught.value.field == "api_version"
+    with storage.read() as tx:
+        assert tx.list_shops() == []
 
 
 def test_the_access_token_is_never_part_of_a_shop_record(storage: Storage, shop: Shop) -> None:
@@ -131,7 +141,7 @@ def test_removing_a_shop_removes_its_jobs_runs_orders_history_and_deliveries(
         assert tx.cancellations_for_items([item_id]) == {item_id: []}
         assert tx.list_cancellations(shop_id=shop.id, first=10).items == ()
         # a new shop of the same name starts clean: its delivery ids are not "seen"
-        again = tx.add_shop(NewShop(name=shop.name, url=shop.url))
+        again = tx.add_shop(NewShop(name=shop.name, url=shop.url, api_version="2026-07"))
         assert tx.record_delivery(shop_id=again.id, delivery_id="d-1", topic="orders/updated", received_at=T0)
         # the other shop is untouched
         assert tx.get_job(kept_job_id) is not None
@@ -142,9 +152,9 @@ def test_shop_names_differ_by_case_and_keep_every_character(storage: Storage) ->
     """Names are compared exactly, as PostgreSQL and SQLite compare text (MySQL's default
     collations ignore case), and characters outside the Basic Multilingual Plane survive."""
     with storage.transaction() as tx:
-        upper = tx.add_shop(NewShop(name="North", url="https://north-upper.myshopify.com"))
-        lower = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com"))
-        emoji = tx.add_shop(NewShop(name="north 🛍️ straße", url="https://emoji.myshopify.com"))
+        upper = tx.add_shop(NewShop(name="North", url="https://north-upper.myshopify.com", api_version="2026-07"))
+        lower = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
+        emoji = tx.add_shop(NewShop(name="north 🛍️ straße", url="https://emoji.myshopify.com", api_version="2026-07"))
     with storage.transaction() as tx:
         assert tx.get_shop_by_name("North") == upper
         assert tx.get_shop_by_name("north") == lower
