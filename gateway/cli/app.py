@@ -74,7 +74,7 @@ def main() -> None:
     debug = debug or context.env_log_level() == "DEBUG"
     try:
         if plugin_commands.wants_plugin_commands(app, sys.argv[1:]):
-            plugin_commands.add_plugin_commands(app)
+            plugin_commands.add_plugin_commands(app, strict=plugin_commands.first_command(sys.argv[1:]) is not None)
         app(prog_name=PROG)  # usage errors exit 2 inside (click's standalone mode); the rest reaches us
     except Exception as exc:
         failure = describe(exc)

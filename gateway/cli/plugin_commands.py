@@ -22,18 +22,34 @@ def command_names(app: typer.Typer) -> list[str]:
     return [name for name in names if name]
 
 
+def first_command(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def wants_plugin_commands(app: typer.Typer, argv: Sequence[str]) -> bool:
-    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    first = first_command(argv)
     return first is None or first not in command_names(app)
 
 
-def add_plugin_commands(app: typer.Typer) -> None:
-    """Let every loaded plugin add its commands to ``app``."""
-    from core.errors import PluginError
+def add_plugin_commands(app: typer.Typer, *, strict: bool = True) -> None:
+    """Let every loaded plugin add its commands to ``app``.
+
+    ``strict=False`` (``--help``, ``--version``: no command named): settings that cannot be read
+    leave plugins' commands out rather than fail; a command that needs them reports them."""
+    import tomllib
+
+    import pydantic
+
+    from core.errors import MissingConfigFile, PluginError
     from core.plugins import make_plugin_manager
     from core.settings import Settings
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except (pydantic.ValidationError, MissingConfigFile, tomllib.TOMLDecodeError):
+        if strict:
+            raise
+        return
     pm = make_plugin_manager(allow=settings.load_plugins)
     for impl in reversed(pm.hook.register_commands.get_hookimpls()):
         before = set(command_names(app))

@@ -254,3 +254,10 @@ def test_built_in_commands_do_not_load_plugins(tmp_path: Path) -> None:
     """A broken plugin setting fails only what reads it: `secret-key generate` reads no plugin."""
     done = _cli(tmp_path, "secret-key", "generate", SYNC_GATEWAY_LEDGER__BATCH="0")
     assert done.returncode == 0, done.stderr
+
+
+def test_help_and_version_still_answer_when_a_core_setting_is_invalid(tmp_path: Path) -> None:
+    version = _cli(tmp_path, "--version", SYNC_GATEWAY_PAGE_SIZE="9999")
+    assert version.returncode == 0 and version.stdout.startswith("sync-gateway "), version.stderr
+    named = _cli(tmp_path, "ledger", "greet", "ops", SYNC_GATEWAY_PAGE_SIZE="9999")
+    assert named.returncode == ExitCode.INVALID_SETTING and "SYNC_GATEWAY_PAGE_SIZE" in named.stderr
