@@ -138,8 +138,8 @@ def test_hook_register_storages(tmp_path: Path, sqlite_url: str) -> None:
         assert tx.list_shops() == []
     storage.dispose()
     assert opened == [sqlite_url]
-    with pytest.raises(Exception, match="no storage plugin serves database URLs of scheme 'mysql'"):
-        open_storage(pm, "mysql://nowhere/db")
+    with pytest.raises(Exception, match="no storage plugin serves database URLs of scheme 'mssql'"):
+        open_storage(pm, "mssql://nowhere/db")  # mysql:// is the built-in storage's now
 
 
 def test_hook_register_job_kinds(tmp_path: Path, sqlite_url: str) -> None:

@@ -47,21 +47,22 @@ def _apply(storage: Storage, shop: Shop, n: int, minute: float) -> tuple[Cancell
                              now=at(minute)).cancellations
 
 
-def _shop(storage: Storage) -> Shop:
+def _shop(storage: Storage, name: str = "north") -> Shop:
     with storage.transaction() as tx:
-        return tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
+        return tx.add_shop(NewShop(name=name, url=f"https://{name}.myshopify.com", api_version="2026-07"))
 
 
 def test_a_row_committed_late_by_a_slower_writer_is_not_skipped(server_storage: Storage) -> None:
     # Two runs store pages at once; the one that began first commits last. Paging by time or id,
     # the poller would have read past the slow run's row before it existed for it.
+    # (two shops: on MySQL/MariaDB one shop's pages take turns, which would make the second wait)
     storage = server_storage
-    shop = _shop(storage)
+    shop, other = _shop(storage), _shop(storage, "south")
     _, cursor = _resume(storage, None)
     with storage.transaction() as slow:
         early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(1, line(10, canceled=1))),
                                 now=at(1)).cancellations
-        late = _apply(storage, shop, 2, 2)  # a second writer commits meanwhile
+        late = _apply(storage, other, 2, 2)  # a second writer commits meanwhile
         polled, cursor = _resume(storage, cursor)
     polled_after, cursor = _resume(storage, cursor)
     if storage.engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
@@ -74,7 +75,7 @@ def test_a_row_committed_late_by_a_slower_writer_is_not_skipped(server_storage: 
 @pytest.mark.mariadb
 def test_concurrent_writers_committing_out_of_order_never_hide_a_row_from_a_poller(
         backend: StorageBackend) -> None:
-    """Four writers store pages and keep their transactions open for a random while after, so
+    """Four writers (of four shops: one shop's pages take turns on MySQL) store pages and keep their transactions open for a random while after, so
     commits land in another order than the rows were written; a poller resuming from its cursor
     the whole time sees every row exactly once. (MariaDB only: PostgreSQL's variant holds rows
     back while any transaction on the server runs, so other suites' work makes it slow here.)"""
@@ -82,7 +83,7 @@ def test_concurrent_writers_committing_out_of_order_never_hide_a_row_from_a_poll
         storage = backend.open(url)
         storage.upgrade()
         try:
-            shop = _shop(storage)
+            shops = [_shop(storage, f"shop{first}") for first in range(1, 5)]
             written: list[Cancellation] = []
             errors: list[BaseException] = []
             done = threading.Event()
@@ -93,7 +94,8 @@ def test_concurrent_writers_committing_out_of_order_never_hide_a_row_from_a_poll
                     for n in range(first, first + 60, 4):
                         with storage.transaction() as tx:
                             page = judged(order(n, line(n * 10, quantity=3, canceled=2), line(n * 10 + 1, canceled=1)))
-                            rows = tx.apply_page(shop_id=shop.id, run_id=None, verdicts=page, now=at(n)).cancellations
+                            rows = tx.apply_page(shop_id=shops[first - 1].id, run_id=None, verdicts=page,
+                                                 now=at(n)).cancellations
                             time.sleep(rng.uniform(0, 0.03))  # the commit comes later, while others commit
                         written.extend(rows)
                 except BaseException as exc:  # surfaced below

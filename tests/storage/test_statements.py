@@ -40,7 +40,8 @@ def test_a_page_costs_the_same_statements_whatever_its_size(storage: Storage, sh
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert small == large, statements
-    assert large <= 12
+    # MySQL: the shop's lock, a locked read after each upsert and the history's commit number
+    assert large <= (16 if engine.dialect.name == "mysql" else 12)
 
 
 def test_batch_lookups_answer_many_ids_in_one_query(storage: Storage, catalogue: dict[str, StoredOrder]) -> None:  # noqa: F811

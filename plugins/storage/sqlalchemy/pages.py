@@ -63,6 +63,8 @@ class PagesMixin(TxBase):
             self._require(job_runs, run_id, "run")
         page = _latest_version_per_order(verdicts)
         conn = self._session.connection()
+        if self._is_mysql:
+            mysql.lock_shop_pages(conn, shop_id)
 
         stored_orders = _upsert_orders(self, conn, shop_id, page, now)
         incoming = {verdict.order.source_id: verdict.order.updated_at for verdict in page}
