@@ -85,6 +85,10 @@ class Settings(BaseSettings):
         default=8, ge=1, le=32,
         description="Most time slices of one window paged at once; below it the shop's budget and the "
                     "observed latency decide. 1: one cursor chain, as before the overlap.")
+    shopify_bulk_queries: int = Field(
+        default=5, ge=1, le=5,
+        description="Most bulk queries a backfill runs at once on one shop, within the API version's "
+                    "limit (5 from 2026-01, 1 before). 1: the whole window in one bulk query.")
     secret_key: SecretStr | None = Field(
         default=None,
         description="Fernet keys that encrypt stored shop access tokens, comma-separated: the first "

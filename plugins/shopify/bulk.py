@@ -104,12 +104,15 @@ class BulkOptions:
         poll_first: first pause between polls, in seconds; grows by half per poll ...
         poll_max: ... up to this. A poll costs about one point, so tight polling is cheap.
         busy_wait: how long to wait for another bulk query of the shop to finish before paging.
+        min_part_orders: fewest orders worth a bulk query of their own when a window is split
+            across several (:mod:`.bulk_parallel`).
     """
 
     page_orders: int = 1000
     poll_first: float = 0.05
     poll_max: float = 0.5
     busy_wait: float = 60.0
+    min_part_orders: int = 2_000
 
 
 @dataclass(frozen=True, slots=True)

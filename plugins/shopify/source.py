@@ -44,6 +44,7 @@ from .bulk import (
     result_pages,
     start_bulk,
 )
+from .bulk_parallel import concurrent_bulk_limit, parallel_bulk_pages
 from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .sizing import Sizer
 from .slices import rest_in_slices
@@ -57,7 +58,8 @@ HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
 
 OPTIONS = frozenset({
     "transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait",
-    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait", "slices_in_flight",
+    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait", "slices_in_flight", "bulk_queries",
+    "bulk_min_part_orders",
 })
 
 BULK_MODES = ("auto", "always", "never")
@@ -132,8 +134,10 @@ class ShopifySourceFactory:
         holds more than the threshold; ``"always"``, the default of a ``backfill`` source; ``"never"``),
         ``bulk_threshold`` (orders; default ``settings.bulk_threshold_orders`` when set, else the
         plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
-        (seconds). ``slices_in_flight``: most time slices paged at once (default the setting
-        ``shopify_slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
+        (seconds), ``bulk_queries`` (most bulk queries of one ``always`` window at once, default the
+        setting ``shopify_bulk_queries``, capped by the API version's limit), ``bulk_min_part_orders``. ``slices_in_flight``:
+        most time slices paged at once (default the setting ``shopify_slices_in_flight``; 1 reads
+        each window as one cursor chain). Other options are ignored.
 
         Raises:
             ConfigurationError: no token, or a shop URL that is not a shop.
@@ -176,13 +180,17 @@ class ShopifySourceFactory:
         bulk_options = BulkOptions(
             page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),
             busy_wait=float(options.get("bulk_busy_wait", defaults.busy_wait)),
+            min_part_orders=int(options.get("bulk_min_part_orders", defaults.min_part_orders)),
         )
         slices = int(options.get("slices_in_flight", settings.shopify_slices_in_flight))
         if slices < 1:
             raise ConfigurationError(f"source option slices_in_flight={slices} must be at least 1")
+        bulk_queries = int(options.get("bulk_queries", settings.shopify_bulk_queries))
+        if bulk_queries < 1:
+            raise ConfigurationError(f"source option bulk_queries={bulk_queries} must be at least 1")
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
                              bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options,
-                             slices_in_flight=slices)
+                             slices_in_flight=slices, bulk_queries=bulk_queries)
 
     def _ledger(self, base_url: str, settings: Settings) -> BucketLedger:
         """The shop's one budget: in Redis when the gateway has one (every worker shares it),
@@ -224,8 +232,10 @@ class ShopifySource:
         bulk_threshold: int | None = None,
         bulk_options: BulkOptions | None = None,
         slices_in_flight: int = 1,
+        bulk_queries: int = 1,
     ) -> None:
         self.shop = shop
+        self.bulk_queries = min(bulk_queries, concurrent_bulk_limit(client.api_version))
         self.slices_in_flight = slices_in_flight
         self.client = client
         self.page_size = page_size
@@ -336,10 +346,26 @@ class ShopifySource:
             yield page
 
     async def _bulk_then_pages(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
-        """Read ``window`` in bulk; page it (or the rest of it) when the bulk path cannot."""
-        async for page in self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options),
-                                                       window, size, "instead"):
+        """Read ``window`` in bulk, through up to ``bulk_queries`` queries at once (API 2026-01
+        and later); page it (or the part of it a query did not read) when the bulk path cannot."""
+        if self.bulk_queries > 1:
+            async def page_rest(part: Window, unavailable: BulkUnavailable) -> AsyncIterator[OrderPage]:
+                rest = _rest_of(part, unavailable.resume_from)
+                if rest is not None:
+                    async for page in window_pages(self.client, rest, page_size=size):
+                        yield page
+
+            async for page in parallel_bulk_pages(self.client, window, self.bulk_options, parts=self.bulk_queries,
+                                                  fallback=page_rest, single=lambda: self._bulk_then_pages_one(window, size)):
+                yield page
+            return
+        async for page in self._bulk_then_pages_one(window, size):
             yield page
+
+    def _bulk_then_pages_one(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
+        """``window`` through one bulk query; paged (or its rest) when the bulk path cannot."""
+        return self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options), window, size,
+                                            "instead")
 
     async def _paging_when_bulk_fails(self, bulk: AsyncIterator[OrderPage], window: Window, size: int,
                                       how: str) -> AsyncIterator[OrderPage]:
