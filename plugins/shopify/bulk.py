@@ -36,7 +36,7 @@ such a URL is rewritten onto the configured base (see :func:`result_url`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,6 +124,7 @@ class BulkStatus:
     url: str | None
     partial_data_url: str | None
     object_count: int
+    root_object_count: int = 0
 
     @property
     def finished(self) -> bool:
@@ -166,8 +167,10 @@ async def count_orders(client: ShopifyClient, window: Window, *, limit: int | No
     return value
 
 
-async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions) -> AsyncIterator[OrderPage]:
-    """Yield every order updated in ``window`` through one bulk query, ``page_orders`` per page.
+async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions, *,
+                     measured: Callable[[BulkStatus, float], None] | None = None) -> AsyncIterator[OrderPage]:
+    """Yield every order updated in ``window`` through one bulk query, ``page_orders`` per page;
+    ``measured`` is told how long a completed query ran (on the pacer's clock).
 
     Raises:
         BulkUnavailable: page the window (or its rest) instead.
@@ -175,7 +178,10 @@ async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions
     """
     stats = FetchStats()
     operation = await start_bulk(client, window, options, stats)
+    started = client.pacer.clock()
     status = await wait_bulk(client, operation, options, stats, window)
+    if measured is not None and status.status == "COMPLETED":
+        measured(status, client.pacer.clock() - started)
     async for page in result_pages(client, status, options, stats, window):
         yield page
 
@@ -292,17 +298,21 @@ async def result_pages(
 def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> BulkStatus:
     if not isinstance(node, Mapping) or not isinstance(node.get("status"), str):
         raise SourceDataError(f"Shopify shop {client.shop} lost bulk operation {operation} while {what}")
-    count = node.get("objectCount")
-    try:
-        objects = int(count) if count is not None else 0  # UnsignedInt64 arrives as a string
-    except (TypeError, ValueError):
-        objects = 0
+    def unsigned(name: str) -> int:
+        value = node.get(name)
+        try:
+            return int(value) if value is not None else 0  # UnsignedInt64 arrives as a string
+        except (TypeError, ValueError):
+            return 0
+
+    objects = unsigned("objectCount")
     return BulkStatus(
         status=node["status"],
         error_code=node.get("errorCode") if isinstance(node.get("errorCode"), str) else None,
         url=node.get("url") if isinstance(node.get("url"), str) and node.get("url") else None,
         partial_data_url=node.get("partialDataUrl") if isinstance(node.get("partialDataUrl"), str) else None,
         object_count=objects,
+        root_object_count=unsigned("rootObjectCount"),
     )
 
 

@@ -21,8 +21,8 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-BATCH_ROWS = 5_000
-"""Rows written per transaction (and per hop to the worker thread)."""
+BATCH_ROWS = 1_000
+"""Rows written per transaction (and per hop to the worker thread): about 0.5 MB of rows held."""
 CACHE_KIB = 16_384
 """SQLite's page cache for the spill: bounds its memory whatever the result's size."""
 PARAMETERS = 500

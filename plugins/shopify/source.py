@@ -45,6 +45,8 @@ from .bulk import (
     start_bulk,
 )
 from .bulk_parallel import concurrent_bulk_limit, parallel_bulk_pages
+from .bulk_speed import FILE_NAME as SPEED_FILE
+from .bulk_speed import SpeedMemory, learned_threshold
 from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .sizing import Sizer
 from .slices import rest_in_slices
@@ -121,6 +123,7 @@ class ShopifySourceFactory:
 
     def __init__(self) -> None:
         self._ledgers: dict[str, BucketLedger] = {}
+        self._speeds: dict[str, SpeedMemory] = {}
         self._connections: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -190,7 +193,16 @@ class ShopifySourceFactory:
             raise ConfigurationError(f"source option bulk_queries={bulk_queries} must be at least 1")
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
                              bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options,
-                             slices_in_flight=slices, bulk_queries=bulk_queries)
+                             slices_in_flight=slices, bulk_queries=bulk_queries, speeds=self._speed_memory(settings))
+
+    def _speed_memory(self, settings: Settings) -> SpeedMemory:
+        """The shops' measured bulk speeds, kept in the data folder (one memory per folder)."""
+        path = settings.data_dir / SPEED_FILE
+        with self._lock:
+            memory = self._speeds.get(str(path))
+            if memory is None:
+                memory = self._speeds[str(path)] = SpeedMemory(path)
+            return memory
 
     def _ledger(self, base_url: str, settings: Settings) -> BucketLedger:
         """The shop's one budget: in Redis when the gateway has one (every worker shares it),
@@ -233,7 +245,9 @@ class ShopifySource:
         bulk_options: BulkOptions | None = None,
         slices_in_flight: int = 1,
         bulk_queries: int = 1,
+        speeds: SpeedMemory | None = None,
     ) -> None:
+        self.speeds = speeds or SpeedMemory(None)
         self.shop = shop
         self.bulk_queries = min(bulk_queries, concurrent_bulk_limit(client.api_version))
         self.slices_in_flight = slices_in_flight
@@ -297,6 +311,7 @@ class ShopifySource:
         operation: str | None = None
         status: BulkStatus | None = None
         reached: datetime | None = None
+        started = 0.0
         try:
             async for page in pages:
                 page.stats.add(pending)
@@ -307,10 +322,11 @@ class ShopifySource:
                     reached = last if reached is None else max(reached, last)
                 if count is not None:
                     counted, count = count.count, None
-                    want_bulk = self.bulk == "auto" and counted is not None and counted > self._threshold()
+                    threshold = self._threshold(page, size)
+                    want_bulk = self.bulk == "auto" and counted is not None and counted > threshold
                     if want_bulk:
                         log.info("Shopify shop %s: %s holds more than %s orders; starting a bulk query",
-                                 self.client.shop, describe_window(window), self._threshold())
+                                 self.client.shop, describe_window(window), threshold)
                     elif counted is not None:
                         sliced = await rest_in_slices(self.client, window, page, count=counted, page_size=size,
                                                       limit=self.slices_in_flight, sizer=sizer)
@@ -321,12 +337,15 @@ class ShopifySource:
                     # starting is tried again after the next page.
                     try:
                         operation = await start_bulk(self.client, window, self.bulk_options, pending, wait=False)
+                        started = self.client.pacer.clock()
                     except BulkUnavailable as unavailable:
                         want_bulk = unavailable.busy
                         log.info("Shopify shop %s: %s; paging on", self.client.shop, unavailable.reason)
                 elif operation is not None:
                     status = await poll_bulk(self.client, operation, pending, window)
                     if status.finished:
+                        if status.status == "COMPLETED":
+                            self._measured(status, self.client.pacer.clock() - started)
                         break
             else:  # paging read the whole window first
                 if operation is not None:
@@ -356,7 +375,8 @@ class ShopifySource:
                         yield page
 
             async for page in parallel_bulk_pages(self.client, window, self.bulk_options, parts=self.bulk_queries,
-                                                  fallback=page_rest, single=lambda: self._bulk_then_pages_one(window, size)):
+                                                  fallback=page_rest, single=lambda: self._bulk_then_pages_one(window, size),
+                                                  measured=self._measured):
                 yield page
             return
         async for page in self._bulk_then_pages_one(window, size):
@@ -364,8 +384,8 @@ class ShopifySource:
 
     def _bulk_then_pages_one(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
         """``window`` through one bulk query; paged (or its rest) when the bulk path cannot."""
-        return self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options), window, size,
-                                            "instead")
+        return self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options,
+                                                       measured=self._measured), window, size, "instead")
 
     async def _paging_when_bulk_fails(self, bulk: AsyncIterator[OrderPage], window: Window, size: int,
                                       how: str) -> AsyncIterator[OrderPage]:
@@ -388,12 +408,24 @@ class ShopifySource:
             return COUNT_LIMIT_WITHOUT_BULK
         return (self.bulk_threshold if self.bulk_threshold is not None else max(BULK_THRESHOLDS.values())) + 1
 
-    def _threshold(self) -> int:
-        """Orders above which a window is read in bulk: the option or setting, else the plan's default."""
+    def _threshold(self, first: OrderPage, size: int) -> int:
+        """Orders above which a window is read in bulk: the option or setting; else learned from
+        the shop's measured bulk speed and what ``first`` (the window's first page) cost and
+        took (:mod:`.bulk_speed`); else, never measured, the plan's default."""
         if self.bulk_threshold is not None:
             return self.bulk_threshold
         status = self.client.pacer.status
-        return default_bulk_threshold(status.restore_rate if status else None)
+        speed = self.speeds.get(self.client.base_url)
+        if speed is None or not first.orders:
+            return default_bulk_threshold(status.restore_rate if status else None)
+        return learned_threshold(speed, round_trip=self.client.round_trip, orders_per_page=size,
+                                 points_per_page=first.stats.actual_cost / len(first.orders) * size,
+                                 budget=status, chains=self.slices_in_flight)
+
+    def _measured(self, status: BulkStatus, seconds: float) -> None:
+        """A completed bulk query of the shop ran ``seconds``: remember its speed."""
+        self.speeds.record(self.client.base_url, objects=status.object_count, orders=status.root_object_count,
+                           seconds=seconds)
 
     async def count_orders(self, window: Window, *, limit: int | None = None) -> int:
         """Orders updated in ``window`` (up to ``limit``), for a progress bar's total; about one point."""
