@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from . import validation
 from .errors import JobError, NotFoundError, ValidationError
@@ -21,8 +21,12 @@ from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.jobcontrol")
 
-Enqueue = Callable[[int], str]
-"""Puts a stored run on the queue and returns the queue's job id."""
+class Enqueue(Protocol):
+    """Puts a stored run on the queue and returns the queue's job id. A BACKFILL run is passed
+    ``backfill=True`` (:meth:`core.queues.QueueBackend.enqueue_run` queues it behind other work);
+    other runs are passed the run id alone, so a one-argument callable serves the scheduler."""
+
+    def __call__(self, run_id: int, *, backfill: bool = False) -> str: ...
 
 SHOP_CHANGES = ("url", "api_version", "token", "token_env")
 
@@ -157,7 +161,7 @@ def run_job_now(runtime: Runtime, enqueue: Enqueue, job_id: int, *, window_from:
                             window_from=window_from, window_thru=window_thru)
         run = tx.update_run(run.id, queued_at=runtime.now())
     try:
-        rq_id = enqueue(run.id)
+        rq_id = enqueue(run.id, backfill=True) if trigger is RunTrigger.BACKFILL else enqueue(run.id)
     except Exception as exc:
         # The run would otherwise sit QUEUED until the scheduler declared it lost, an hour on.
         log.warning("run %s of job %s could not be queued", run.id, job_id, exc_info=True)
