@@ -139,12 +139,12 @@ async def parallel_bulk_pages(client: ShopifyClient, window: Window, options: Bu
                 may_start = True
             continue
         waited = 0.0
-        finished: list[_Part] = []
-        for part in running:
-            assert part.operation is not None
-            part.status = await poll_bulk(client, part.operation, pending, part.window)
-            if part.status.finished:
-                finished.append(part)
+        # Polled side by side: one round trip for all of them, not one each.
+        statuses = await asyncio.gather(*(poll_bulk(client, part.operation or "", pending, part.window)
+                                          for part in running))
+        for part, status in zip(running, statuses, strict=True):
+            part.status = status
+        finished = [part for part in running if part.status is not None and part.status.finished]
         if not finished:
             await client.sleep(pause)
             pause = min(pause * 1.5, options.poll_max)
