@@ -16,6 +16,9 @@ simulator's ground truth (every order stored, canceled units per line, canceled 
     python bench/import_speed.py --postgres               # also a fresh PostgreSQL database
     python bench/import_speed.py --env SYNC_GATEWAY_PAGE_SIZE=250   # try a setting
     python bench/import_speed.py --orders 2000 --latency-ms 200     # Shopify 200 ms away
+    python bench/import_speed.py --orders 200000 --backfill \
+        --variant one:SYNC_GATEWAY_SHOPIFY__BULK_QUERIES=1 --variant five:SYNC_GATEWAY_SHOPIFY__BULK_QUERIES=5
+                                                          # `backfill` (bulk) instead of `run`
 
 The simulated shop's bulk operations process ``--bulk-objects-per-second`` objects per second
 (an assumption: Shopify publishes no figure; see docs/benchmarks.md).
@@ -109,7 +112,8 @@ def databases(postgres: bool) -> Iterator[list[str]]:
 
 
 def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra_env: dict[str, str],
-               verbose: bool, profile: str | None = None, latency: Latency | None = None) -> dict[str, object]:
+               verbose: bool, profile: str | None = None, latency: Latency | None = None,
+               backfill: bool = False) -> dict[str, object]:
     sim = ShopSimulator(shop_domain="bench-shop.myshopify.com", access_token=TOKEN, plan=plan,
                         bulk_objects_per_second=bulk_speed, latency=latency)
     now = sim.clock.now()
@@ -126,7 +130,9 @@ def bench_once(n: int, database_url: str, *, plan: str, bulk_speed: float, extra
         sim.latency = latency
         before_points, before_throttled, before_requests = (sim.stats.points_spent, sim.stats.throttled,
                                                             sim.stats.requests)
-        wall, cpu, rss_kib, output = command("run", "canceled-items", "--shop", "bench", env=env, profile=profile)
+        timed = (["backfill", "--shop", "bench", "--since", (now - timedelta(hours=21)).isoformat()] if backfill
+                 else ["run", "canceled-items", "--shop", "bench"])
+        wall, cpu, rss_kib, output = command(*timed, env=env, profile=profile)
     if verbose:
         print(output.strip())
     points = sim.stats.points_spent - before_points
@@ -158,6 +164,8 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE[,NAME=VALUE]",
                         help="alternate run by run between variants (extra settings each), e.g. "
                              "chain:SYNC_GATEWAY_SHOPIFY_SLICES_IN_FLIGHT=1")
+    parser.add_argument("--backfill", action="store_true",
+                        help="time `backfill --shop bench --since <21 h ago>` (bulk queries) instead of `run`")
     parser.add_argument("--verbose", action="store_true", help="print the command's own summary line")
     parser.add_argument("--profile", help="run the command under pyinstrument, its text report to this file")
     args = parser.parse_args()
@@ -182,7 +190,7 @@ def main() -> None:
                 for url in urls:
                     r = bench_once(n, url, plan=args.plan, bulk_speed=args.bulk_objects_per_second,
                                    extra_env={**extra_env, **variant_env}, verbose=args.verbose,
-                                   profile=args.profile, latency=latency)
+                                   profile=args.profile, latency=latency, backfill=args.backfill)
                     print(f"{label:<8}{r['orders']:>8,} {r['db']:<10} {r['wall']:>7.2f} {r['cpu']:>6.2f} {r['rate']:>9,.0f} {r['points']:>7,} "
                           f"{r['ceiling']:>8,.0f} {r['requests']:>8,} {r['throttled']:>9,} {r['bulk_ops']:>4} "
                           f"{r['rss_mib']:>8.0f}  {'exact' if r['agrees'] else 'DIFFERS ' + str(r['detail'])}",

@@ -9,8 +9,8 @@ why, instead of sitting QUEUED until the reaper declares it lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from .errors import JobError
 from .models import JobRun, JobRunStatus, RunTrigger
@@ -19,8 +19,12 @@ from .storage import StorageTx
 
 log = logging.getLogger("sync_gateway.runs")
 
-Enqueue = Callable[[int], str]
-"""Puts a stored run on the queue and returns the queue's job id."""
+class Enqueue(Protocol):
+    """Puts a stored run on the queue and returns the queue's job id. A BACKFILL run is passed
+    ``backfill=True`` (:meth:`core.queues.QueueBackend.enqueue_run` queues it behind other work);
+    other runs are passed the run id alone, so a one-argument callable serves the scheduler."""
+
+    def __call__(self, run_id: int, *, backfill: bool = False) -> str: ...
 
 
 def record_run(tx: StorageTx, *, job_id: int, trigger: RunTrigger, now: datetime,
@@ -45,7 +49,7 @@ def enqueue_run(runtime: Runtime, enqueue: Enqueue, run: JobRun) -> JobRun:
         JobError: the queue refused it; the run is then recorded as FAILED with the reason.
     """
     try:
-        rq_id = enqueue(run.id)
+        rq_id = enqueue(run.id, backfill=True) if run.trigger is RunTrigger.BACKFILL else enqueue(run.id)
     except Exception as exc:
         log.warning("run %s of job %s could not be queued", run.id, run.job_id, exc_info=True)
         reason = f"could not be queued: the queue did not accept the run ({type(exc).__name__}: {exc})"

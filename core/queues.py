@@ -7,6 +7,13 @@ database, not Redis, is the source of truth: a flushed Redis loses no schedule o
 
 Jobs carry one int (the run id) and use RQ's default serializer, so `rq info`, `rq requeue`,
 plain `rq worker` and rq-dashboard all read our queue without extra configuration.
+
+Fairness between shops: BACKFILL runs (long windows, minutes to hours) go to a queue of their own,
+``<queue_name>-backfill``, which every worker takes from only when the main queue is empty (RQ
+dequeues its queues in order). A shop's scheduled run, a run-now or a webhook refresh never waits
+in line behind another shop's queued backfill; a backfill already executing keeps its worker
+until it ends (RQ does not pre-empt), so deployments that backfill while syncing hourly run one
+worker more than they backfill at once.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ class QueueBackend:
     queue: Queue
     embedded: bool
     job_timeout: int
+    backfills: Queue | None = None
+    """BACKFILL runs: taken only when :attr:`queue` is empty (see the module docstring)."""
     _worker_thread: threading.Thread | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -67,15 +76,26 @@ class QueueBackend:
             embedded = True
         queue = Queue(settings.queue_name, connection=connection,
                       default_timeout=settings.job_timeout_seconds)
-        return cls(connection=connection, queue=queue, embedded=embedded, job_timeout=settings.job_timeout_seconds)
+        backfills = Queue(f"{settings.queue_name}-backfill", connection=connection,
+                          default_timeout=settings.job_timeout_seconds)
+        return cls(connection=connection, queue=queue, embedded=embedded, job_timeout=settings.job_timeout_seconds,
+                   backfills=backfills)
 
-    def enqueue_run(self, run_id: int, *, description: str = "") -> str:
-        """Put a run on the queue; enqueueing the same run twice keeps one RQ job."""
+    @property
+    def queues(self) -> list[Queue]:
+        """What workers take from, in order: the main queue first, backfills when it is empty."""
+        return [self.queue, *([self.backfills] if self.backfills is not None else [])]
+
+    def enqueue_run(self, run_id: int, *, description: str = "", backfill: bool = False) -> str:
+        """Put a run on the queue (a BACKFILL run, ``backfill``: on the backfill queue);
+        enqueueing the same run twice keeps one RQ job. Either way the RQ job id names the main
+        queue, so the reaper and ``progress`` find it without knowing which queue holds it."""
         job_id = rq_job_id(self.queue.name, run_id)
         existing = self.fetch(job_id)
         if existing is not None and existing.get_status(refresh=True) in {"queued", "started", "scheduled", "deferred"}:
             return job_id
-        self.queue.enqueue(
+        target = self.backfills if backfill and self.backfills is not None else self.queue
+        target.enqueue(
             JOB_FUNCTION,
             run_id,
             job_id=job_id,
@@ -125,11 +145,12 @@ class QueueBackend:
 
     def purge(self) -> None:
         """Forget every queued job and this queue's job records (as a flushed Redis would)."""
-        for job_id in self.queue.get_job_ids():
-            job = self.fetch(job_id)
-            if job is not None:
-                job.delete()
-        self.queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
+        for queue in self.queues:
+            for job_id in queue.get_job_ids():
+                job = self.fetch(job_id)
+                if job is not None:
+                    job.delete()
+            queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
     def make_worker(self, *, name: str | None = None, after_job: AfterJob | None = None) -> Worker:
         """A forking worker for ``sync-gateway worker`` (real Redis); a work-horse that dies ends
@@ -137,7 +158,7 @@ class QueueBackend:
         from .jobs import record_work_horse_killed
         from .worker_loop import GatewayWorker
 
-        worker = GatewayWorker([self.queue], connection=self.connection, name=name,
+        worker = GatewayWorker(self.queues, connection=self.connection, name=name,
                                work_horse_killed_handler=record_work_horse_killed)
         worker.after_job = after_job
         return worker
@@ -152,14 +173,14 @@ class QueueBackend:
                           self.connection, burst=burst, logging_level=logging_level)
 
     def queued_count(self) -> int:
-        """Jobs waiting on the queue (RQ's ``len(queue)``)."""
-        return int(self.queue.count)
+        """Jobs waiting on the queues, backfills included (RQ's ``len(queue)``)."""
+        return sum(int(queue.count) for queue in self.queues)
 
     def start_embedded_worker(self, *, poll_seconds: float = 0.2, after_job: AfterJob | None = None) -> None:
         """Execute queued runs in a background thread of this process (fakeredis or tests)."""
         if self._worker_thread is not None:
             return
-        worker = _ThreadWorker([self.queue], connection=self.connection)
+        worker = _ThreadWorker(self.queues, connection=self.connection)
         worker.after_job = after_job
 
         def loop() -> None:

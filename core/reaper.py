@@ -16,8 +16,9 @@ with a working runtime, and covers what is left:
 LOST, not FAILED, when nothing that worked on the run ended it: an admin then looks at workers
 and the queue, not at the shop (see :class:`core.JobRunStatus`).
 
-Its cost is flat: one query for every job, one for their QUEUED/RUNNING runs, and one Redis lookup
-per such run (a handful), whatever the number of jobs or of finished runs.
+Its cost is flat: one indexed query for the QUEUED/RUNNING runs, one for their jobs (none when no
+run is active), and one Redis lookup per such run (a handful), whatever the number of jobs or of
+finished runs (``bench/scheduler_load.py``: an idle tick reads no row at 10 or 1,000 shops).
 
 Taking the lease decides the race with a live worker: the reaper claims an expired lease with the
 same conditional update a run uses (``acquire_lease`` with ``now`` set back by the grace), so a
@@ -85,11 +86,13 @@ def reap_runs(runtime: Runtime, queue: QueueBackend | None = None) -> list[Reape
     now = runtime.now()
     grace = reaper_grace(runtime)
     with runtime.storage.transaction() as tx:
-        jobs = {job.id: job for job in tx.list_jobs()}
-        candidates = [run for runs in tx.active_runs_for_jobs(list(jobs)).values() for run in runs]
+        candidates = tx.all_active_runs()
+        jobs = tx.get_jobs(sorted({run.job_id for run in candidates})) if candidates else {}
     reaped: list[Reaped] = []
     for run in candidates:
-        job = jobs[run.job_id]
+        job = jobs.get(run.job_id)
+        if job is None:
+            continue  # its job was removed meanwhile (and its runs with it)
         try:
             verdict = _verdict(runtime, queue, job, run, now, grace)
             if verdict is not None:

@@ -127,6 +127,11 @@ class StorageTx(Protocol):
         list (empty when the job has none or does not exist)."""
         ...
 
+    def all_active_runs(self) -> list[JobRun]:
+        """Every QUEUED or RUNNING run, of any job, oldest first: one indexed read whose cost
+        follows the runs in flight, not the number of jobs (the scheduler's reaper, every tick)."""
+        ...
+
     def prune_runs(self, *, finished_before: datetime) -> int:
         """Delete finished runs older than the cutoff (history retention); returns how many."""
         ...

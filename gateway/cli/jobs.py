@@ -302,7 +302,7 @@ def _start(runtime: Runtime, job: Job, wait: bool, create: Callable[[Enqueue], J
     from .foreground import follow_run, summary_line
 
     if not runtime.settings.redis_url:
-        run = create(lambda run_id: FOREGROUND)
+        run = create(lambda run_id, backfill=False: FOREGROUND)
         err.print("REDIS_URL is not set: the run executes here, in the foreground (no worker could see a run "
                   "queued from this process)", highlight=False)
         return follow_run(runtime, run, shop_name=job.shop, kind=job.kind, console=console, total=total)

@@ -2,9 +2,15 @@
 
 A bulk query runs in the background at Shopify, outside the cost bucket: the source starts it
 (``bulkOperationRunQuery``, 10 points), polls ``node(id:)`` tightly (about 1 point a poll) until
-it is ``COMPLETED``, then streams the JSONL result from its ``url`` as it downloads, re-assembling
-each order from its row and the line-item rows that follow it (``__parentId``), and yields pages
-of complete orders. Only one page of orders is held at a time, whatever the window's size.
+it is ``COMPLETED``, then streams the JSONL result from its ``url``, re-assembling each order from
+its row and its line-item rows (``__parentId``), and yields pages of complete orders. Only one
+page of orders is held at a time, whatever the window's size.
+
+Grouping (:func:`groups_objects`): before API 2026-01 the source asks for ``groupObjects: true``
+and each order's rows follow it, so orders are assembled as the file downloads. From 2026-01 it
+asks for ``false`` (Shopify's default there, and faster: grouping "is costly"), and a child row
+may arrive anywhere; the rows are then spilled to a temporary file and assembled once the file
+is read (:mod:`.bulk_rows`), still in constant memory.
 
 What the bulk rows lack: Shopify refuses a connection inside a list field in a bulk query, and
 ``Order.refunds`` is a list whose ``refundLineItems`` is a connection, so bulk orders carry no
@@ -30,7 +36,7 @@ such a URL is rewritten onto the configured base (see :func:`result_url`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +55,7 @@ from core import (
 )
 
 from . import queries
+from .bulk_rows import RowSpill
 from .client import ShopifyClient
 from .parse import parse_order
 from .streams import describe_window, window_search
@@ -61,6 +68,20 @@ COUNT_ESTIMATE = 1.0  # ordersCount returns one Count object
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 BUSY_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 LINE_ITEM_PREFIX = "gid://shopify/LineItem/"
+
+
+UNGROUPED_FROM = "2026-01"
+"""The first API version whose bulk results are read ungrouped (``groupObjects: false``)."""
+
+
+def groups_objects(api_version: str) -> bool:
+    """Whether bulk queries on ``api_version`` ask for grouped results (before 2026-01)."""
+    return not newer_or_equal(api_version, UNGROUPED_FROM)
+
+
+def newer_or_equal(api_version: str, than: str) -> bool:
+    """``api_version`` is ``than`` or later (``unstable`` is later than every release)."""
+    return api_version == "unstable" or api_version >= than
 
 
 class BulkUnavailable(Exception):
@@ -83,12 +104,15 @@ class BulkOptions:
         poll_first: first pause between polls, in seconds; grows by half per poll ...
         poll_max: ... up to this. A poll costs about one point, so tight polling is cheap.
         busy_wait: how long to wait for another bulk query of the shop to finish before paging.
+        min_part_orders: fewest orders worth a bulk query of their own when a window is split
+            across several (:mod:`.bulk_parallel`).
     """
 
     page_orders: int = 1000
     poll_first: float = 0.05
     poll_max: float = 0.5
     busy_wait: float = 60.0
+    min_part_orders: int = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +124,7 @@ class BulkStatus:
     url: str | None
     partial_data_url: str | None
     object_count: int
+    root_object_count: int = 0
 
     @property
     def finished(self) -> bool:
@@ -142,8 +167,10 @@ async def count_orders(client: ShopifyClient, window: Window, *, limit: int | No
     return value
 
 
-async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions) -> AsyncIterator[OrderPage]:
-    """Yield every order updated in ``window`` through one bulk query, ``page_orders`` per page.
+async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions, *,
+                     measured: Callable[[BulkStatus, float], None] | None = None) -> AsyncIterator[OrderPage]:
+    """Yield every order updated in ``window`` through one bulk query, ``page_orders`` per page;
+    ``measured`` is told how long a completed query ran (on the pacer's clock).
 
     Raises:
         BulkUnavailable: page the window (or its rest) instead.
@@ -151,7 +178,10 @@ async def bulk_pages(client: ShopifyClient, window: Window, options: BulkOptions
     """
     stats = FetchStats()
     operation = await start_bulk(client, window, options, stats)
+    started = client.pacer.clock()
     status = await wait_bulk(client, operation, options, stats, window)
+    if measured is not None and status.status == "COMPLETED":
+        measured(status, client.pacer.clock() - started)
     async for page in result_pages(client, status, options, stats, window):
         yield page
 
@@ -172,8 +202,9 @@ async def start_bulk(
     what = _what(window)
     waited, pause = 0.0, 1.0
     text = bulk_query_text(window)
+    variables = {"query": text, "group": groups_objects(client.api_version)}
     while True:
-        reply = await client.execute(queries.BULK_RUN, {"query": text}, stats=stats, requested=RUN_ESTIMATE, what=what)
+        reply = await client.execute(queries.BULK_RUN, variables, stats=stats, requested=RUN_ESTIMATE, what=what)
         payload = reply.data.get("bulkOperationRunQuery")
         if not isinstance(payload, Mapping):
             raise SourceDataError(f"Shopify shop {client.shop} sent no bulkOperationRunQuery payload while {what}")
@@ -267,17 +298,21 @@ async def result_pages(
 def _status(node: Any, client: ShopifyClient, operation: str, what: str) -> BulkStatus:
     if not isinstance(node, Mapping) or not isinstance(node.get("status"), str):
         raise SourceDataError(f"Shopify shop {client.shop} lost bulk operation {operation} while {what}")
-    count = node.get("objectCount")
-    try:
-        objects = int(count) if count is not None else 0  # UnsignedInt64 arrives as a string
-    except (TypeError, ValueError):
-        objects = 0
+    def unsigned(name: str) -> int:
+        value = node.get(name)
+        try:
+            return int(value) if value is not None else 0  # UnsignedInt64 arrives as a string
+        except (TypeError, ValueError):
+            return 0
+
+    objects = unsigned("objectCount")
     return BulkStatus(
         status=node["status"],
         error_code=node.get("errorCode") if isinstance(node.get("errorCode"), str) else None,
         url=node.get("url") if isinstance(node.get("url"), str) and node.get("url") else None,
         partial_data_url=node.get("partialDataUrl") if isinstance(node.get("partialDataUrl"), str) else None,
         object_count=objects,
+        root_object_count=unsigned("rootObjectCount"),
     )
 
 
@@ -293,6 +328,7 @@ class _Reader:
                  skip_before: datetime | None = None) -> None:
         self.client, self.url, self.options, self.what, self.partial = client, url, options, what, partial
         self.skip_before = skip_before
+        self.grouped = groups_objects(client.api_version)
         self.emitted = 0
         self.resume_from: datetime | None = None
         self._in_order = True
@@ -304,7 +340,7 @@ class _Reader:
             attempt += 1
             stats.requests += 1
             try:
-                async for orders in self._read():
+                async for orders in (self._read() if self.grouped else self._read_ungrouped()):
                     self.emitted += len(orders)
                     yield OrderPage(orders=orders, stats=stats)
                     stats = FetchStats()
@@ -372,6 +408,65 @@ class _Reader:
                 batch.append(self._order(current, lines))
         if batch or (self.emitted == 0 and not self.partial):
             yield tuple(batch)
+
+    async def _read_ungrouped(self) -> AsyncIterator[tuple[SourceOrder, ...]]:
+        """The orders of an ungrouped result: every row spilled first, then assembled.
+
+        Partial data of an ungrouped result yields nothing: any order in it may lack children
+        that were never written, so paging reads the window (from ``skip_before``) instead.
+        """
+        skip = self.emitted
+        spill = RowSpill()
+        try:
+            async with (
+                httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http,
+                http.stream("GET", self.url) as response,
+            ):
+                if response.status_code != 200:
+                    raise _BadStatus(f"HTTP {response.status_code}")
+                pending = b""
+                async for chunk in response.aiter_bytes():
+                    rows = (pending + chunk).split(b"\n")
+                    pending = rows.pop()
+                    for raw in rows:
+                        if raw:
+                            row = self._row(raw)
+                            await spill.add(raw, str(row.get("id", "")), row.get("__parentId"))
+            if self.partial:
+                self._in_order = False
+                return
+            if pending.strip():
+                raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
+            orphans = await spill.finish()
+            if orphans:
+                raise SourceDataError(f"Shopify shop {self.client.shop} sent {orphans} bulk row(s) whose order is not "
+                                      f"in the result while {self.what}")
+            yielded = False
+            async for batch in spill.orders(self.options.page_orders):
+                orders: list[SourceOrder] = []
+                for raw, children in batch:
+                    if skip:
+                        skip -= 1
+                        continue
+                    row = self._row(raw)
+                    if self._wanted(row):
+                        orders.append(self._order(row, [orjson.loads(child) for child in children]))
+                if orders:
+                    yielded = True
+                    yield tuple(orders)
+            if not yielded and self.emitted == 0:
+                yield ()
+        finally:
+            spill.close()
+
+    def _row(self, raw: bytes) -> dict[str, Any]:
+        try:
+            row = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            raise SourceDataError(f"Shopify shop {self.client.shop} sent an unreadable bulk row while {self.what}")
+        return row
 
     def _wanted(self, row: dict[str, Any]) -> bool:
         """False for an order paging already read (updated before ``skip_before``)."""

@@ -331,6 +331,8 @@ class CostPacer:
     def __init__(self, *, ledger: BucketLedger | None = None, backfill: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep) -> None:
         self.ledger: BucketLedger = ledger if ledger is not None else LocalLedger(clock=clock)
+        self.clock = clock
+        """Monotonic seconds (the simulated clock in tests): what bulk timings are measured on."""
         self._headroom = BACKFILL_HEADROOM if backfill else 0.0
         self._sleep = sleep
         self._status: ThrottleStatus | None = None

@@ -30,11 +30,16 @@ class ShopifySettings(BaseModel):
     bulk_threshold_orders: int | None = Field(
         default=None, ge=1,
         description="Windows with more orders than this are also read through a bulk query; unset: the "
-                    "threshold measured for the shop's plan (Standard 5,000, Advanced 16,000, Plus 250,000).")
+                    "threshold learned from the shop's timed bulk queries, or, never measured, the plan's "
+                    "(Standard 5,000, Advanced 16,000, Plus 250,000).")
     slices_in_flight: int = Field(
         default=8, ge=1, le=32,
         description="Most time slices of one window paged at once; below it the shop's budget and the "
                     "observed latency decide. 1: one cursor chain, as before the overlap.")
+    bulk_queries: int = Field(
+        default=5, ge=1, le=5,
+        description="Most bulk queries a backfill runs at once on one shop, within the API version's "
+                    "limit (5 from 2026-01, 1 before). 1: the whole window in one bulk query.")
     webhook_secret: SecretStr | None = Field(
         default=None, description="The app's client secret, which signs Shopify webhooks (HMAC-SHA256).")
 

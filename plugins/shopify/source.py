@@ -44,6 +44,9 @@ from .bulk import (
     result_pages,
     start_bulk,
 )
+from .bulk_parallel import concurrent_bulk_limit, parallel_bulk_pages
+from .bulk_speed import FILE_NAME as SPEED_FILE
+from .bulk_speed import SpeedMemory, learned_threshold
 from .client import RetryPolicy, ShopifyClient, shop_base_url
 from .sizing import Sizer
 from .slices import rest_in_slices
@@ -58,7 +61,8 @@ HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
 
 OPTIONS = frozenset({
     "transport", "clock", "sleep", "rng", "now", "backoff_base", "backoff_cap", "max_wait",
-    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait", "slices_in_flight",
+    "bulk", "bulk_threshold", "bulk_page_orders", "bulk_busy_wait", "slices_in_flight", "bulk_queries",
+    "bulk_min_part_orders",
 })
 
 BULK_MODES = ("auto", "always", "never")
@@ -120,6 +124,7 @@ class ShopifySourceFactory:
 
     def __init__(self) -> None:
         self._ledgers: dict[str, BucketLedger] = {}
+        self._speeds: dict[str, SpeedMemory] = {}
         self._connections: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -133,8 +138,10 @@ class ShopifySourceFactory:
         holds more than the threshold; ``"always"``, the default of a ``backfill`` source; ``"never"``),
         ``bulk_threshold`` (orders; default ``[plugins.shopify] bulk_threshold_orders`` when set, else the
         plan's default, :data:`BULK_THRESHOLDS`), ``bulk_page_orders``, ``bulk_busy_wait``
-        (seconds). ``slices_in_flight``: most time slices paged at once (default
-        ``[plugins.shopify] slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
+        (seconds), ``bulk_queries`` (most bulk queries of one ``always`` window at once, default
+        ``[plugins.shopify] bulk_queries``, capped by the API version's limit), ``bulk_min_part_orders``.
+        ``slices_in_flight``: most time slices paged at once (default ``[plugins.shopify]
+        slices_in_flight``; 1 reads each window as one cursor chain). Other options are ignored.
 
         Raises:
             ConfigurationError: no token, or a shop URL that is not a shop.
@@ -178,13 +185,26 @@ class ShopifySourceFactory:
         bulk_options = BulkOptions(
             page_orders=int(options.get("bulk_page_orders", defaults.page_orders)),
             busy_wait=float(options.get("bulk_busy_wait", defaults.busy_wait)),
+            min_part_orders=int(options.get("bulk_min_part_orders", defaults.min_part_orders)),
         )
         slices = int(options.get("slices_in_flight", own.slices_in_flight))
         if slices < 1:
             raise ConfigurationError(f"source option slices_in_flight={slices} must be at least 1")
+        bulk_queries = int(options.get("bulk_queries", own.bulk_queries))
+        if bulk_queries < 1:
+            raise ConfigurationError(f"source option bulk_queries={bulk_queries} must be at least 1")
         return ShopifySource(shop=shop, client=client, page_size=settings.page_size, now=now, bulk=bulk,
                              bulk_threshold=None if threshold is None else int(threshold), bulk_options=bulk_options,
-                             slices_in_flight=slices)
+                             slices_in_flight=slices, bulk_queries=bulk_queries, speeds=self._speed_memory(settings))
+
+    def _speed_memory(self, settings: Settings) -> SpeedMemory:
+        """The shops' measured bulk speeds, kept in the data folder (one memory per folder)."""
+        path = settings.data_dir / SPEED_FILE
+        with self._lock:
+            memory = self._speeds.get(str(path))
+            if memory is None:
+                memory = self._speeds[str(path)] = SpeedMemory(path)
+            return memory
 
     def default_api_version(self, settings: Settings) -> str:
         """The API version of a new shop added without one: ``[plugins.shopify] api_version``."""
@@ -230,8 +250,12 @@ class ShopifySource:
         bulk_threshold: int | None = None,
         bulk_options: BulkOptions | None = None,
         slices_in_flight: int = 1,
+        bulk_queries: int = 1,
+        speeds: SpeedMemory | None = None,
     ) -> None:
+        self.speeds = speeds or SpeedMemory(None)
         self.shop = shop
+        self.bulk_queries = min(bulk_queries, concurrent_bulk_limit(client.api_version))
         self.slices_in_flight = slices_in_flight
         self.client = client
         self.page_size = page_size
@@ -293,6 +317,7 @@ class ShopifySource:
         operation: str | None = None
         status: BulkStatus | None = None
         reached: datetime | None = None
+        started = 0.0
         try:
             async for page in pages:
                 page.stats.add(pending)
@@ -303,10 +328,11 @@ class ShopifySource:
                     reached = last if reached is None else max(reached, last)
                 if count is not None:
                     counted, count = count.count, None
-                    want_bulk = self.bulk == "auto" and counted is not None and counted > self._threshold()
+                    threshold = self._threshold(page, size)
+                    want_bulk = self.bulk == "auto" and counted is not None and counted > threshold
                     if want_bulk:
                         log.info("Shopify shop %s: %s holds more than %s orders; starting a bulk query",
-                                 self.client.shop, describe_window(window), self._threshold())
+                                 self.client.shop, describe_window(window), threshold)
                     elif counted is not None:
                         sliced = await rest_in_slices(self.client, window, page, count=counted, page_size=size,
                                                       limit=self.slices_in_flight, sizer=sizer)
@@ -317,12 +343,15 @@ class ShopifySource:
                     # starting is tried again after the next page.
                     try:
                         operation = await start_bulk(self.client, window, self.bulk_options, pending, wait=False)
+                        started = self.client.pacer.clock()
                     except BulkUnavailable as unavailable:
                         want_bulk = unavailable.busy
                         log.info("Shopify shop %s: %s; paging on", self.client.shop, unavailable.reason)
                 elif operation is not None:
                     status = await poll_bulk(self.client, operation, pending, window)
                     if status.finished:
+                        if status.status == "COMPLETED":
+                            self._measured(status, self.client.pacer.clock() - started)
                         break
             else:  # paging read the whole window first
                 if operation is not None:
@@ -342,10 +371,27 @@ class ShopifySource:
             yield page
 
     async def _bulk_then_pages(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
-        """Read ``window`` in bulk; page it (or the rest of it) when the bulk path cannot."""
-        async for page in self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options),
-                                                       window, size, "instead"):
+        """Read ``window`` in bulk, through up to ``bulk_queries`` queries at once (API 2026-01
+        and later); page it (or the part of it a query did not read) when the bulk path cannot."""
+        if self.bulk_queries > 1:
+            async def page_rest(part: Window, unavailable: BulkUnavailable) -> AsyncIterator[OrderPage]:
+                rest = _rest_of(part, unavailable.resume_from)
+                if rest is not None:
+                    async for page in window_pages(self.client, rest, page_size=size):
+                        yield page
+
+            async for page in parallel_bulk_pages(self.client, window, self.bulk_options, parts=self.bulk_queries,
+                                                  fallback=page_rest, single=lambda: self._bulk_then_pages_one(window, size),
+                                                  measured=self._measured):
+                yield page
+            return
+        async for page in self._bulk_then_pages_one(window, size):
             yield page
+
+    def _bulk_then_pages_one(self, window: Window, size: int) -> AsyncIterator[OrderPage]:
+        """``window`` through one bulk query; paged (or its rest) when the bulk path cannot."""
+        return self._paging_when_bulk_fails(bulk_pages(self.client, window, self.bulk_options,
+                                                       measured=self._measured), window, size, "instead")
 
     async def _paging_when_bulk_fails(self, bulk: AsyncIterator[OrderPage], window: Window, size: int,
                                       how: str) -> AsyncIterator[OrderPage]:
@@ -368,12 +414,24 @@ class ShopifySource:
             return COUNT_LIMIT_WITHOUT_BULK
         return (self.bulk_threshold if self.bulk_threshold is not None else max(BULK_THRESHOLDS.values())) + 1
 
-    def _threshold(self) -> int:
-        """Orders above which a window is read in bulk: the option or setting, else the plan's default."""
+    def _threshold(self, first: OrderPage, size: int) -> int:
+        """Orders above which a window is read in bulk: the option or setting; else learned from
+        the shop's measured bulk speed and what ``first`` (the window's first page) cost and
+        took (:mod:`.bulk_speed`); else, never measured, the plan's default."""
         if self.bulk_threshold is not None:
             return self.bulk_threshold
         status = self.client.pacer.status
-        return default_bulk_threshold(status.restore_rate if status else None)
+        speed = self.speeds.get(self.client.base_url)
+        if speed is None or not first.orders:
+            return default_bulk_threshold(status.restore_rate if status else None)
+        return learned_threshold(speed, round_trip=self.client.round_trip, orders_per_page=size,
+                                 points_per_page=first.stats.actual_cost / len(first.orders) * size,
+                                 budget=status, chains=self.slices_in_flight)
+
+    def _measured(self, status: BulkStatus, seconds: float) -> None:
+        """A completed bulk query of the shop ran ``seconds``: remember its speed."""
+        self.speeds.record(self.client.base_url, objects=status.object_count, orders=status.root_object_count,
+                           seconds=seconds)
 
     async def count_orders(self, window: Window, *, limit: int | None = None) -> int:
         """Orders updated in ``window`` (up to ``limit``), for a progress bar's total; about one point."""

@@ -12,7 +12,7 @@ from plugins.shopify.simulator import ShopSimulator
 
 from .helpers import ManualTime, client_for, gql
 
-RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: false) {
+RUN = """mutation($q: String!, $group: Boolean! = true) { bulkOperationRunQuery(query: $q, groupObjects: $group) {
     bulkOperation { id status } userErrors { field message code } } }"""
 POLL = """query($id: ID!) { node(id: $id) { ... on BulkOperation {
     id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt query } } }"""
@@ -22,8 +22,8 @@ ORDERS_AND_LINES = """{ orders(query: "status:any") { edges { node {
 } } } }"""
 
 
-async def run(client: httpx2.AsyncClient, query: str, version: str = "2026-07") -> dict[str, Any]:
-    return (await gql(client, RUN, {"q": query}, version=version))["data"]["bulkOperationRunQuery"]
+async def run(client: httpx2.AsyncClient, query: str, version: str = "2026-07", *, group: bool = True) -> dict[str, Any]:
+    return (await gql(client, RUN, {"q": query, "group": group}, version=version))["data"]["bulkOperationRunQuery"]
 
 
 async def poll(client: httpx2.AsyncClient, op_id: str) -> dict[str, Any]:
@@ -67,6 +67,23 @@ async def test_lifecycle_and_jsonl(sim: ShopSimulator, client: httpx2.AsyncClien
         else:
             assert set(row) == {"id", "name", "updatedAt"}
             seen.add(row["id"])
+
+
+async def test_without_grouping_children_are_written_away_from_their_parents(sim: ShopSimulator,
+                                                                             client: httpx2.AsyncClient) -> None:
+    """``groupObjects: false``: every row is there once, but no child follows its parent; in
+    each block of 50 orders the children come first."""
+    sim.seed(120, seed=4)
+    created = await run(client, ORDERS_AND_LINES, group=False)
+    done = await poll(client, created["bulkOperation"]["id"])
+    rows = [orjson.loads(line) for line in (await client.get(done["url"].replace(sim.base_url, ""))).content.splitlines()]
+    assert len(rows) == int(done["objectCount"])
+    roots = [row["id"] for row in rows if "__parentId" not in row]
+    assert len(roots) == len(set(roots)) == 120
+    children = [row for row in rows if "__parentId" in row]
+    assert children and {row["__parentId"] for row in children} <= set(roots)
+    positions = {row["id"]: n for n, row in enumerate(rows) if "__parentId" not in row}
+    assert all(n < positions[row["__parentId"]] for n, row in enumerate(rows) if "__parentId" in row)
 
 
 async def test_completion_takes_time_proportional_to_objects(manual_time: ManualTime) -> None:

@@ -14,11 +14,15 @@ with Shopify's messages as ``userErrors``. Only a top-level ``orders`` connectio
 The result is JSONL served by the simulator at ``GET /bulk/<id>.jsonl``; ``url`` is that path on
 :attr:`ShopSimulator.base_url` (``https://<shop>.myshopify.com/bulk/<id>.jsonl``), so a client
 talking to the simulator through a transport or another host must keep the path and swap the
-host. Rows are flat, parents before their children, children carrying ``__parentId``. The root
-order ids are fixed when the operation is created; rows are rendered from the store when
-downloaded, streamed in chunks, so 200,000 orders never sit in memory as one document.
-``groupObjects`` is accepted and ignored: each parent row is followed by its children, which is a
-valid output for both settings.
+host. Rows are flat, children carrying ``__parentId``. The root order ids are fixed when the
+operation is created; rows are rendered from the store when downloaded, streamed in chunks, so
+200,000 orders never sit in memory as one document.
+
+``groupObjects``: with ``true`` each parent row is followed by its children. With ``false`` (the
+default from 2026-01, and faster at Shopify) children are no longer guaranteed to follow their
+parent; the simulator makes that visible: the roots are written in blocks of
+:data:`UNGROUPED_BLOCK`, each block's child rows first, newest parent's first, then the block's
+parent rows. A reader that assumes adjacency fails on every order with children.
 
 Concurrency: one running bulk query per shop before API 2026-01 (``OPERATION_IN_PROGRESS``),
 up to five from 2026-01 (``LIMIT_REACHED``).
@@ -53,6 +57,8 @@ __all__ = ["BulkManager", "BulkOperationRecord", "BULK_RESOLVERS", "check_bulk_q
 
 TERMINAL = frozenset({"COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
 _CHUNK = 64 * 1024
+UNGROUPED_BLOCK = 50
+"""Root orders per block of an ungrouped result (children of the block written before it)."""
 
 
 @dataclass(eq=False)
@@ -75,6 +81,7 @@ class BulkOperationRecord:
     final_status: str = "COMPLETED"
     error_code: str | None = None
     partial_rows: int | None = None
+    grouped: bool = True
 
     TYPENAME = "BulkOperation"
 
@@ -267,6 +274,7 @@ class BulkManager:
             root_object_count=len(root_ids),
             root_plan=root,
             creator=ctx,
+            grouped=group_objects,
         )
         if self._next_end is not None:
             op.final_status, op.error_code, op.partial_rows = self._next_end
@@ -336,10 +344,23 @@ class BulkManager:
 
         node_fields = _node_fields(op.root_plan)
         orders = self.shop.store.orders
-        for order_id in op.root_ids:
-            order = orders.get(order_id)
-            if order is not None:
-                yield from emit(order, node_fields, None)
+        if op.grouped:
+            for order_id in op.root_ids:
+                order = orders.get(order_id)
+                if order is not None:
+                    yield from emit(order, node_fields, None)
+            return
+        for start in range(0, len(op.root_ids), UNGROUPED_BLOCK):
+            parents: list[dict[str, Any]] = []
+            children: list[dict[str, Any]] = []
+            for order_id in op.root_ids[start:start + UNGROUPED_BLOCK]:
+                order = orders.get(order_id)
+                if order is not None:
+                    rows = list(emit(order, node_fields, None))
+                    parents.append(rows[0])
+                    children[:0] = rows[1:]  # the later parents' children come first
+            yield from children
+            yield from parents
 
     def jsonl(self, op: BulkOperationRecord, *, partial: bool = False) -> Iterator[bytes]:
         """The result file, in chunks of about 64 KiB (``partial``: the partial data of a failure)."""

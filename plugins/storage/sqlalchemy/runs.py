@@ -146,6 +146,11 @@ class RunsMixin(TxBase):
                 found[row.job_id].append(to_run(row))
         return found
 
+    def all_active_runs(self) -> list[JobRun]:
+        # The (status, finished_at) index serves it: no scan of the finished history.
+        stmt = select(JobRunRow).where(JobRunRow.status.in_(ACTIVE)).order_by(JobRunRow.id)
+        return [to_run(row) for row in self._session.scalars(stmt)]
+
     def prune_runs(self, *, finished_before: datetime) -> int:
         aware(finished_before, "finished_before")
         # History rows of a pruned run keep their data; their run_id becomes NULL (ON DELETE SET NULL).

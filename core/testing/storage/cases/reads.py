@@ -119,6 +119,7 @@ def test_jobs_and_runs_in_batches(storage: Storage, shop: Shop, job: Job, other_
         assert {j: [r.id for r in found] for j, found in active.items()} == {
             job.id: [runs[2].id, runs[3].id], other.id: [other_run.id], idle.id: [], 404: []}
         assert active[job.id] == tx.active_runs(job.id)
+        assert tx.all_active_runs() == [*active[job.id], *active[other.id]]  # every job's, oldest first
         assert tx.get_watermarks([job.id, other.id, 404]) == {job.id: at(10)}
         assert tx.get_jobs([]) == {} and tx.latest_runs([]) == {} and tx.get_watermarks([]) == {}
 
