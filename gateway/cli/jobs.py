@@ -24,7 +24,7 @@ from .context import console, err
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from core.jobcontrol import Enqueue
+    from core.new_runs import Enqueue
     from core.models import Job, JobRun
     from core.runtime import Runtime
 

@@ -72,6 +72,27 @@ def test_a_row_committed_late_by_a_slower_writer_is_not_skipped(server_storage: 
     assert _resume(storage, cursor)[0] == []
 
 
+def test_newest_first_lists_a_slower_writers_row_on_top_once_it_has_committed(server_storage: Storage) -> None:
+    # Paging back from the newest row must not find a row appear behind its cursor later: a row
+    # still being written is held back (PostgreSQL) or not yet numbered (MySQL/MariaDB), and once
+    # committed it sorts above every row listed before it.
+    storage = server_storage
+    shop, other = _shop(storage), _shop(storage, "south")
+    before = _apply(storage, shop, 1, 1)
+    with storage.transaction() as slow:
+        early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(2, line(20, canceled=1))),
+                                now=at(2)).cancellations
+        late = _apply(storage, other, 3, 3)
+        with storage.read() as tx:
+            during = list(tx.list_cancellations(first=10, reverse=True).items)
+    with storage.read() as tx:
+        after = list(tx.list_cancellations(first=10, reverse=True).items)
+    if storage.engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
+        assert (during, after) == ([*before], [*late, *early, *before])
+    else:
+        assert (during, after) == ([*late, *before], [*early, *late, *before])
+
+
 @pytest.mark.mariadb
 def test_concurrent_writers_committing_out_of_order_never_hide_a_row_from_a_poller(
         backend: StorageBackend) -> None:

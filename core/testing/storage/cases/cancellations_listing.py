@@ -132,28 +132,6 @@ def test_rows_recorded_while_paging_back_do_not_shift_the_older_pages(
     assert [*first.items, *second.items] == _poll(storage, 100)[:-1][::-1]
 
 
-@pytest.mark.postgres
-def test_newest_first_holds_back_a_slower_writers_row_and_then_lists_it_on_top(postgres_url: str, backend) -> None:  # type: ignore[no-untyped-def]
-    # Held back like the oldest-first feed: listed newest first only once it is settled, and
-    # then above every row listed before, so a reader paging back never has it behind its cursor.
-    storage = backend.open(postgres_url)
-    try:
-        storage.upgrade()
-        with storage.transaction() as tx:
-            shop = tx.add_shop(NewShop(name="north", url="https://north.myshopify.com", api_version="2026-07"))
-        before = _apply(storage, shop, 1, 1)
-        with storage.transaction() as slow:
-            early = slow.apply_page(shop_id=shop.id, run_id=None, verdicts=judged(order(2, line(20, canceled=1))),
-                                    now=at(2)).cancellations
-            late = _apply(storage, shop, 3, 3)
-            with storage.read() as tx:
-                assert list(tx.list_cancellations(first=10, reverse=True).items) == list(before)
-        with storage.read() as tx:
-            assert list(tx.list_cancellations(first=10, reverse=True).items) == [*late, *early, *before]
-    finally:
-        storage.dispose()
-
-
 def test_a_cursor_from_newest_first_pages_back_and_one_past_the_oldest_row_is_empty(
     storage: Storage, history: list[Cancellation]
 ) -> None:
