@@ -125,8 +125,17 @@ def refresh_pending_orders_job(shop_id: int, queued_at: float, coalesce_seconds:
         shop = tx.get_shop(shop_id)
     if shop is None:
         return {"shop_id": shop_id, "skipped": "shop was removed"}
-    result = anyio.run(refresh_orders, runtime, shop, order_ids)
-    return {"shop_id": shop_id, "orders": len(order_ids), "units_canceled": result.units_canceled}
+    units = 0
+    for first in range(0, len(order_ids), REFRESH_CHUNK):  # a backlog is stored a chunk per transaction
+        result = anyio.run(refresh_orders, runtime, shop, order_ids[first:first + REFRESH_CHUNK])
+        units += result.units_canceled
+    return {"shop_id": shop_id, "orders": len(order_ids), "units_canceled": units}
+
+
+REFRESH_CHUNK = 64
+"""Orders re-read and stored per transaction by a webhook refresh: on SQLite a write transaction
+holds the one write lock, and deliveries (a short write each) must not wait behind a backlog's
+hundreds of orders past busy_timeout."""
 
 
 def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], value: BaseException,
