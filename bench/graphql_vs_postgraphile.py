@@ -11,6 +11,7 @@ the server's RSS; the summary gives our req/s over PostGraphile's, paired round 
     python bench/graphql_vs_postgraphile.py --orders 20000 --duration 5        # a quick look
     python bench/graphql_vs_postgraphile.py --url postgresql+psycopg://postgres@127.0.0.1:5432/sg_bench_x
     python bench/graphql_vs_postgraphile.py --workers 2 --pg-workers 2        # both with 2 processes
+                                                    # (ours then needs Redis: REDIS_URL, default db 14)
     python bench/graphql_vs_postgraphile.py --ours factory                     # the bench app factory
 
 Ours is ``sync-gateway serve`` as shipped (``--ours serve``, the default: the embedded worker
@@ -150,8 +151,10 @@ def start_ours(stack: ExitStack, kind: str, url: str, workers: int, data_dir: Pa
            "SYNC_GATEWAY_DATA_DIR": str(data_dir), latency.DATABASE_ENV: url}
     if kind == "serve":
         command = [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        if workers > 1:
+        if workers > 1:  # several API processes need Redis (their runs go to `sync-gateway worker`s)
             command += ["--workers", str(workers)]
+            env.update(REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+                       SYNC_GATEWAY_QUEUE_NAME=f"bench-{os.getpid()}")
     else:
         command = [sys.executable, "-m", "uvicorn", "--factory", "graphql_latency:make_app", "--app-dir",
                    str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
