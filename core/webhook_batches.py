@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 MARKER_SECONDS = 300
@@ -58,7 +59,8 @@ def take_pending(connection: Any, queue_name: str, shop_id: int) -> list[str]:
     return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
 
 
-def wait_out(queued_at: float, interval: float, *, clock=time.time, sleep=time.sleep) -> None:  # type: ignore[no-untyped-def]
+def wait_out(queued_at: float, interval: float, *, clock: Callable[[], float] = time.time,
+             sleep: Callable[[float], None] = time.sleep) -> None:
     """Sleep until ``interval`` seconds after ``queued_at`` (epoch seconds); at once if past."""
     remaining = queued_at + interval - clock()
     if remaining > 0:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from . import context
 from .context import console, err
 from .simulator import Plan as SimulatedPlan
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it runs
+    from core.queues import QueueBackend
+    from core.runtime import Runtime
 
 
 def demo(
@@ -88,8 +92,8 @@ def serve(
         runtime.close()
 
 
-def serve_processes(runtime, queue, *, host: str, port: int, workers: int, scheduler: bool,  # type: ignore[no-untyped-def]
-                    access_log: bool, log_level: str) -> None:
+def serve_processes(runtime: Runtime, queue: QueueBackend, *, host: str, port: int, workers: int,
+                    scheduler: bool, access_log: bool, log_level: str) -> None:
     """``serve --workers N``: uvicorn's supervisor starts N API processes on one socket, each
     building its own runtime (:func:`gateway.cli.api_process.make_app`); this process only
     supervises them and, with ``--scheduler``, ticks the one scheduler (so N processes never
