@@ -105,6 +105,40 @@ def refresh_orders_job(shop_id: int, order_ids: list[str]) -> dict[str, Any]:
     return {"shop_id": shop_id, "orders": len(order_ids), "units_canceled": result.units_canceled}
 
 
+def refresh_pending_orders_job(shop_id: int, queued_at: float, coalesce_seconds: float) -> dict[str, Any]:
+    """The RQ entry point of the webhook fast path (:mod:`.webhook_batches`): wait out the
+    coalescing interval, take the shop's pending orders, re-read and store each once."""
+    import anyio
+    from rq import get_current_job
+
+    from .webhook_batches import take_pending, wait_out
+    from .webhooks import refresh_orders
+
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("refresh_pending_orders_job runs only as an RQ job")
+    wait_out(queued_at, coalesce_seconds)
+    order_ids = take_pending(job.connection, job.origin, shop_id)
+    if not order_ids:
+        return {"shop_id": shop_id, "orders": 0}
+    runtime = process_runtime()
+    with runtime.storage.transaction() as tx:
+        shop = tx.get_shop(shop_id)
+    if shop is None:
+        return {"shop_id": shop_id, "skipped": "shop was removed"}
+    units = 0
+    for first in range(0, len(order_ids), REFRESH_CHUNK):  # a backlog is stored a chunk per transaction
+        result = anyio.run(refresh_orders, runtime, shop, order_ids[first:first + REFRESH_CHUNK])
+        units += result.units_canceled
+    return {"shop_id": shop_id, "orders": len(order_ids), "units_canceled": units}
+
+
+REFRESH_CHUNK = 64
+"""Orders re-read and stored per transaction by a webhook refresh: on SQLite a write transaction
+holds the one write lock, and deliveries (a short write each) must not wait behind a backlog's
+hundreds of orders past busy_timeout."""
+
+
 def record_rq_failure(job: Any, connection: Any, exc_type: type[BaseException], value: BaseException,
                       traceback: Any) -> None:
     """RQ failure callback: a job that died outside our own handling (a timeout, a crash before

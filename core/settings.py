@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         default=None, description="Deprecated: [plugins.shopify] slices_in_flight.")
     shopify_webhook_secret: SecretStr | None = Field(
         default=None, description="Deprecated: [plugins.shopify] webhook_secret.")
+    webhook_coalesce_seconds: float = Field(
+        default=0.25, ge=0, le=10,
+        description="Webhook deliveries for a shop within this many seconds of the first are re-read "
+                    "together, each order once (a burst of edits costs one API call per order).")
 
     # api
     host: str = Field(default="127.0.0.1")

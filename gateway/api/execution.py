@@ -34,6 +34,7 @@ from graphql import (
     GraphQLField,
     GraphQLID,
     GraphQLInt,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -52,9 +53,10 @@ LEAF = 0
 VALUE = 1
 
 Plan = tuple[Any, ...]
-"""``(LEAF, attribute, coerce, nullable, passes)`` or ``(VALUE, attribute, field)``; ``passes`` is the
-Python type the leaf type returns as it is (str for String and ID, int for Int within 32 bits,
-bool for Boolean), or None."""
+"""``(LEAF, attribute, coerce, nullable, passes)`` or ``(VALUE, attribute, field, list type, item
+type, object type)``; ``passes`` is the Python type the leaf type returns as it is (str for String
+and ID, int for Int within 32 bits, bool for Boolean), or None; the last three are set for a list
+of objects (else None)."""
 
 PASSES = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLInt): int, id(GraphQLBoolean): bool}
 
@@ -90,7 +92,12 @@ def _plan(type_name: str, field_name: str, field: GraphQLField) -> Plan | None:
     if attribute is not None:
         if definition.extensions or definition.permission_classes:
             raise TypeError(f"{type_name}.{field_name}: a prefetched field cannot have permissions or extensions")
-        return (VALUE, attribute, field)
+        inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if is_leaf_type(inner):
+            # A prefetched leaf (a count) is completed like a plain one, except that None is never
+            # taken as the answer: it means "not prefetched", so the resolver runs (nullable=False).
+            return (LEAF, attribute, _output_coercion(inner), False, PASSES.get(id(inner)))
+        return (VALUE, attribute, field, *_list_of_objects(field))
     plain = (definition.is_basic_field and definition.default_resolver is getattr
              and getattr(field.resolve, "_is_default", False))
     if not plain:
@@ -99,7 +106,20 @@ def _plan(type_name: str, field_name: str, field: GraphQLField) -> Plan | None:
     if is_leaf_type(inner):
         return (LEAF, definition.python_name, _output_coercion(inner), not isinstance(field.type, GraphQLNonNull),
                 PASSES.get(id(inner)))
-    return (VALUE, definition.python_name, field)
+    return (VALUE, definition.python_name, field, *_list_of_objects(field))
+
+
+def _list_of_objects(field: GraphQLField) -> tuple[Any, Any, Any]:
+    """``(list type, item type, object type)`` when the field is a list of objects (``[T]``,
+    ``[T!]``, ``[T]!`` or ``[T!]!``), else three Nones."""
+    outer = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    if not isinstance(outer, GraphQLList):
+        return None, None, None
+    item_type = outer.of_type
+    object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+    if not isinstance(object_type, GraphQLObjectType):
+        return None, None, None
+    return outer, item_type, object_type
 
 
 def _output_coercion(leaf: Any) -> Callable[[Any], Any]:
@@ -179,6 +199,8 @@ class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if value is None or value is Undefined:
                     result = self.execute_field(parent_type, source_value, field_details_list, field_path,
                                                 position_context)
+                elif plan[3] is not None and position_context is None and type(value) in (list, tuple):  # type: ignore[index]
+                    result = self._complete_list_at_hand(plan, parent_type, field_details_list, field_path, value)  # type: ignore[arg-type]
                 else:
                     result = self._complete_resolved(plan[2], parent_type, field_details_list, field_path,  # type: ignore[index]
                                                      value, position_context)
@@ -214,6 +236,30 @@ class ShortPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self._settle(completed, return_type, field_details_list, path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    def _complete_list_at_hand(self, plan: Plan, parent_type: GraphQLObjectType, field_details_list: Any,
+                               path: Path, items: Any) -> Any:
+        """A list of objects already at hand, completed as :meth:`complete_list_value` would be
+        reached through graphql-core's complete_value (the list is not None, so its non-null
+        check passes), without that dispatch."""
+        _, _, field_def, list_type, item_type, object_type = plan
+        info = self.build_resolve_info(field_def, [d.node for d in field_details_list], parent_type, path)
+        try:
+            if self.may_stream and self.get_stream_usage(field_details_list, path) is not None:
+                completed = super().complete_list_value(list_type, field_details_list, info, path, items, None)
+            else:
+                grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+                if new_defer_usages:
+                    completed = super().complete_list_value(list_type, field_details_list, info, path, items, None)
+                else:
+                    completed = self._complete_objects(object_type, item_type, grouped_field_set,
+                                                       field_details_list, info, path, items)
+            if self.is_awaitable(completed):
+                return self._settle(completed, field_def.type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
             return None
         return completed
 

@@ -144,8 +144,10 @@ def _accept(runtime: Runtime, queue: QueueBackend, event) -> tuple[str, JSONResp
         return "duplicate", JSONResponse({"status": "duplicate", "deliveryId": event.delivery_id})
     if not event.order_ids:
         return "ignored", JSONResponse({"status": "ignored", "topic": event.topic})
-    job_id = queue.enqueue_refresh(shop.id, list(event.order_ids), delivery_id=event.delivery_id)
-    log.info("webhook %s for %s: refresh of %s queued as %s", event.topic, shop.name, event.order_ids, job_id)
+    job_id = queue.enqueue_refresh(shop.id, list(event.order_ids), delivery_id=event.delivery_id,
+                                   coalesce_seconds=runtime.settings.webhook_coalesce_seconds)
+    log.info("webhook %s for %s: refresh of %s %s", event.topic, shop.name, event.order_ids,
+             f"queued as {job_id}" if job_id else "joins the shop's waiting refresh")
     return "queued", JSONResponse({"status": "queued", "orders": list(event.order_ids)}, status_code=202)
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from . import context
 from .context import console, err
 from .simulator import Plan as SimulatedPlan
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it runs
+    from core.queues import QueueBackend
+    from core.runtime import Runtime
 
 
 def demo(
@@ -27,10 +31,17 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Bind address (default: settings.host).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default: settings.port).")] = None,
     scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="Also run the scheduler.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=(
+        "API processes on the one port (more than 1 needs REDIS_URL; the scheduler, if asked for, "
+        "still runs once)."))] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help=(
+        "Log every HTTP request (uvicorn's access log; off by default: a line per request costs "
+        "throughput, and a reverse proxy usually logs them)."))] = False,
 ) -> None:
     """Serve the GraphQL API (and, without REDIS_URL, an in-process worker)."""
     import uvicorn
 
+    from core.errors import ConfigurationError
     from core.metrics import GatewayMetrics
     from core.queues import QueueBackend
     from core.scheduler import SchedulerThread
@@ -39,6 +50,20 @@ def serve(
 
     runtime = context.runtime()
     queue = QueueBackend.from_settings(runtime.settings)
+    bind_host = host or runtime.settings.host
+    bind_port = port if port is not None else runtime.settings.port
+    log_level = runtime.settings.log_level.lower()
+    if workers > 1:
+        if queue.embedded:
+            runtime.close()
+            raise ConfigurationError(
+                "--workers needs REDIS_URL: the embedded queue and its worker live inside one process, so "
+                "runs started through one API process would wait in that process alone",
+                suggestion="set REDIS_URL and start `sync-gateway worker` beside the API, or serve one process",
+            )
+        serve_processes(runtime, queue, host=bind_host, port=bind_port, workers=workers, scheduler=scheduler,
+                        access_log=access_log, log_level=log_level)
+        return
     metrics = GatewayMetrics()
     if queue.embedded:
         from core.jobs import bind_runtime
@@ -51,19 +76,43 @@ def serve(
         ticker.start()
     api = create_app(runtime, queue, metrics=metrics)
     settle_heap_for_serving()
-    bind_host = host or runtime.settings.host
-    bind_port = port if port is not None else runtime.settings.port
     err.print(f"job manager http://{bind_host}:{bind_port}/ · GraphQL http://{bind_host}:{bind_port}/graphql", highlight=False)
     # uvicorn shuts down gracefully on SIGTERM and then raises the signal again for the handler it
     # found: with the default one the process would die there, before the cleanup below (the
     # embedded worker's run, the pools). This handler turns it into the Ctrl-C path.
     signal.signal(signal.SIGTERM, _stop_as_interrupt)
     try:
-        uvicorn.run(api, host=host or runtime.settings.host,
-                    port=port if port is not None else runtime.settings.port,
-                    log_level=runtime.settings.log_level.lower())
+        uvicorn.run(api, host=bind_host, port=bind_port, log_level=log_level, access_log=access_log)
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled; stopping is the normal way out
+    finally:
+        if ticker:
+            ticker.stop()
+        queue.stop()
+        runtime.close()
+
+
+def serve_processes(runtime: Runtime, queue: QueueBackend, *, host: str, port: int, workers: int,
+                    scheduler: bool, access_log: bool, log_level: str) -> None:
+    """``serve --workers N``: uvicorn's supervisor starts N API processes on one socket, each
+    building its own runtime (:func:`gateway.cli.api_process.make_app`); this process only
+    supervises them and, with ``--scheduler``, ticks the one scheduler (so N processes never
+    enqueue a slot N times). Runs execute in ``sync-gateway worker`` processes."""
+    import uvicorn
+
+    from core.scheduler import SchedulerThread
+
+    ticker = SchedulerThread(runtime, queue.enqueue_run) if scheduler else None
+    if ticker:
+        ticker.start()
+    err.print(f"{workers} API processes · job manager http://{host}:{port}/ · GraphQL http://{host}:{port}/graphql",
+              highlight=False)
+    try:
+        # The supervisor handles SIGTERM and SIGINT itself: it stops the processes and returns.
+        uvicorn.run("gateway.cli.api_process:make_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, access_log=access_log)
+    except KeyboardInterrupt:
+        pass
     finally:
         if ticker:
             ticker.stop()

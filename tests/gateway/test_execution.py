@@ -47,6 +47,7 @@ class Leaf(Named):  # implementing an interface gives it an is_type_of check
     tag: strawberry.ID
     pk: strawberry.Private[int] = 0
     ready_children: strawberry.Private[list[Leaf] | None] = None
+    ready_count: strawberry.Private[int | None] = None
 
     @strawberry.field
     def shout(self) -> str:
@@ -60,6 +61,18 @@ class Leaf(Named):  # implementing an interface gives it an is_type_of check
 
     async def _load(self) -> list[Leaf]:
         return [good(f"loaded-{self.name}")]
+
+    @strawberry.field(metadata=prefetched("ready_count"))
+    def count(self) -> int:
+        if self.ready_count is not None:
+            return self.ready_count
+        return len(self.name)
+
+    @strawberry.field(metadata=prefetched("ready_count"))
+    def maybe_count(self) -> int | None:
+        if self.ready_count is not None:
+            return self.ready_count
+        return None if self.name.startswith("b") else 99  # the resolver's own answer when nothing was prefetched
 
     @strawberry.field
     def boom(self) -> str | None:
@@ -118,6 +131,14 @@ class Query:
     def tuple_items(self) -> list[Leaf]:
         return (good("t1"), good("t2"))  # type: ignore[return-value]
 
+    @strawberry.field
+    def odd_parents(self) -> list[Leaf]:
+        # prefetched lists and counts the short paths must hand back to graphql-core
+        return [good("p", ready_children=[good("c1", ready_count=1), None]),  # type: ignore[list-item]
+                good("q", ready_children=[Other(name="intruder")]),  # type: ignore[list-item]
+                good("r", ready_children=(good("t", ready_count=0),)),  # type: ignore[arg-type]
+                good("s", ready_count="x"), good("u", ready_count=2**40), good("b2", ready_count=True)]  # type: ignore[arg-type]
+
 
 SMALL = [
     "{ leaves { name nickname size ratio ok colour tag shout __typename } }",
@@ -134,6 +155,11 @@ SMALL = [
     "{ awaited { name children { name } } }",
     "{ tupleItems { name } }",
     "{ leaves { name boom } }",
+    "{ leaves { name count maybeCount children { name count maybeCount children { name } } } }",
+    "{ oddParents { name count } }",
+    "{ oddParents { name maybeCount } }",
+    "{ oddParents { name children { name count maybeCount } } }",
+    'query($x: Boolean!) { oddParents { name children @include(if: $x) { name } c2: children { n: name } } }',
 ]
 
 

@@ -94,6 +94,7 @@ def test_sqlite_gets_its_folder_created_wal_and_foreign_keys(backend: StorageBac
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL: no fsync per commit (WAL)
     finally:
         store.dispose()
     with sqlite3.connect(path) as raw:  # the schema is really on disk
