@@ -26,8 +26,15 @@ def first_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
+ANSWERED_WITHOUT_PLUGINS = frozenset({"--version", "--show-completion", "--install-completion"})
+"""Options that answer before any command runs: loading every plugin for them (a second of
+imports) would only slow down the version and shell completion."""
+
+
 def wants_plugin_commands(app: typer.Typer, argv: Sequence[str]) -> bool:
     first = first_command(argv)
+    if first is None and ANSWERED_WITHOUT_PLUGINS.intersection(argv):
+        return False
     return first is None or first not in command_names(app)
 
 

@@ -37,3 +37,16 @@ def test_the_completion_script_completes_subcommands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["pause"]
     assert not (tmp_path / "cli.db").exists()
+
+
+def test_version_answers_without_importing_any_plugin(tmp_path: Path) -> None:
+    # Loading every plugin costs about a second of imports; the version needs none of them.
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['sync-gateway', '--version']\n"
+             "try:\n    runpy.run_module('gateway', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('plugins.')))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("SYNC_GATEWAY_")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"sync-gateway {version('sync-gateway')}", "[]"]
