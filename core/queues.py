@@ -200,8 +200,9 @@ class QueueBackend:
                 try:
                     # A burst is a whole worker life in RQ (registration, a pub/sub thread,
                     # maintenance, teardown): about a sixth of a serving process's CPU when run
-                    # every 0.2 s on an idle queue. One LLEN first, so idle costs nothing.
-                    if self.queue.count:
+                    # every 0.2 s on an idle queue. One LLEN a queue first (backfills included,
+                    # which wait on their own), so idle costs nothing.
+                    if self.queued_count():
                         worker.work(burst=True, logging_level="WARNING")
                 except Exception:
                     log.exception("embedded worker loop failed; retrying")
