@@ -76,7 +76,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder, simulated_shop(needed, args.latency_ms, Path(folder)) as (url, gids):
         sim = SimulatorStats(url)
         extra = {} if args.coalesce is None else {"webhook_coalesce_seconds": args.coalesce}
-        settings = Settings(data_dir=Path(folder), database_url=args.url, shopify_webhook_secret=SECRET, **extra)
+        settings = Settings(data_dir=Path(folder), database_url=args.url, plugins={"shopify": {"webhook_secret": SECRET}}, **extra)
         runtime = Runtime.build(settings, pm=make_plugin_manager())
         os.environ["SYNC_GATEWAY_BENCH_SHOP_TOKEN"] = TOKEN  # read from the environment: nothing stored
         shop, _ = add_shop(runtime, NewShop(name="bench", url=url, token_env="SYNC_GATEWAY_BENCH_SHOP_TOKEN",

@@ -96,7 +96,8 @@ async def test_a_shop_measured_in_bulk_gets_its_learned_threshold_after_a_restar
     assert len({o.source_id for o in orders}) == 4_000
     assert canceled_units(orders) == truth_of(sim, orders)
 
-    fixed = settings.model_copy(update={"bulk_threshold_orders": 5_000})
+    shopify = {**settings.plugins.get("shopify", {}), "bulk_threshold_orders": 5_000}
+    fixed = settings.model_copy(update={"plugins": {**settings.plugins, "shopify": shopify}})
     runs = operations(sim).count("BulkRun")
     await fetch(make_source(sim, fixed, fake_time))
     assert operations(sim).count("BulkRun") == runs  # a threshold set by the admin wins

@@ -23,7 +23,7 @@ from .test_shopify_webhooks import SECRET, delivery, eventually
 
 @pytest.fixture
 def shop(tmp_path: Path, database_url: str) -> Iterator[Harness]:
-    h = Harness.build(fast_settings(tmp_path, database_url, shopify_webhook_secret=SECRET,
+    h = Harness.build(fast_settings(tmp_path, database_url, shopify={"webhook_secret": SECRET},
                                     webhook_coalesce_seconds=0))
     yield h
     h.close()
