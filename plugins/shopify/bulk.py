@@ -361,45 +361,31 @@ class _Reader:
         batch: list[SourceOrder] = []
         current: dict[str, Any] | None = None
         lines: list[Any] = []
-        async with (
-            httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http,
-            http.stream("GET", self.url) as response,
-        ):
-            if response.status_code != 200:
-                raise _BadStatus(f"HTTP {response.status_code}")
-            pending = b""
-            async for chunk in response.aiter_bytes():
-                rows = (pending + chunk).split(b"\n")
-                pending = rows.pop()
-                for raw in rows:
-                    if not raw:
-                        continue
-                    try:
-                        row = orjson.loads(raw)
-                    except orjson.JSONDecodeError:
-                        raise SourceDataError(
-                            f"Shopify shop {self.client.shop} sent an unreadable bulk row while {self.what}"
-                        ) from None
-                    parent = row.get("__parentId") if isinstance(row, dict) else None
-                    if parent is None:
-                        if current is not None:
-                            if skip:
-                                skip -= 1
-                            elif self._wanted(current):
-                                batch.append(self._order(current, lines))
-                        current, lines = row, []
-                        if len(batch) >= self.options.page_orders:
-                            yield tuple(batch)
-                            batch = []
-                    elif current is None or parent != current.get("id"):
-                        raise SourceDataError(
-                            f"Shopify shop {self.client.shop} sent a bulk row of {parent} away from its order "
-                            f"while {self.what} (the result is not grouped)"
-                        )
-                    else:
-                        lines.append(row)
-            if pending.strip() and not self.partial:
-                raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
+        async for raw in self._lines():
+            try:
+                row = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise SourceDataError(
+                    f"Shopify shop {self.client.shop} sent an unreadable bulk row while {self.what}"
+                ) from None
+            parent = row.get("__parentId") if isinstance(row, dict) else None
+            if parent is None:
+                if current is not None:
+                    if skip:
+                        skip -= 1
+                    elif self._wanted(current):
+                        batch.append(self._order(current, lines))
+                current, lines = row, []
+                if len(batch) >= self.options.page_orders:
+                    yield tuple(batch)
+                    batch = []
+            elif current is None or parent != current.get("id"):
+                raise SourceDataError(
+                    f"Shopify shop {self.client.shop} sent a bulk row of {parent} away from its order "
+                    f"while {self.what} (the result is not grouped)"
+                )
+            else:
+                lines.append(row)
         # The last order is complete only in a complete file.
         if current is not None and not self.partial:
             if skip:
@@ -418,25 +404,12 @@ class _Reader:
         skip = self.emitted
         spill = RowSpill()
         try:
-            async with (
-                httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http,
-                http.stream("GET", self.url) as response,
-            ):
-                if response.status_code != 200:
-                    raise _BadStatus(f"HTTP {response.status_code}")
-                pending = b""
-                async for chunk in response.aiter_bytes():
-                    rows = (pending + chunk).split(b"\n")
-                    pending = rows.pop()
-                    for raw in rows:
-                        if raw:
-                            row = self._row(raw)
-                            await spill.add(raw, str(row.get("id", "")), row.get("__parentId"))
+            async for raw in self._lines():
+                row = self._row(raw)
+                await spill.add(raw, str(row.get("id", "")), row.get("__parentId"))
             if self.partial:
                 self._in_order = False
                 return
-            if pending.strip():
-                raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
             orphans = await spill.finish()
             if orphans:
                 raise SourceDataError(f"Shopify shop {self.client.shop} sent {orphans} bulk row(s) whose order is not "
@@ -458,6 +431,25 @@ class _Reader:
                 yield ()
         finally:
             spill.close()
+
+    async def _lines(self) -> AsyncIterator[bytes]:
+        """The result file's non-empty JSONL lines, streamed. A complete result ending mid-row is
+        a SourceDataError; partial data may end anywhere (its last line is dropped)."""
+        async with (
+            httpx2.AsyncClient(transport=self.client.transport, timeout=self.client.timeout) as http,
+            http.stream("GET", self.url) as response,
+        ):
+            if response.status_code != 200:
+                raise _BadStatus(f"HTTP {response.status_code}")
+            pending = b""
+            async for chunk in response.aiter_bytes():
+                rows = (pending + chunk).split(b"\n")
+                pending = rows.pop()
+                for raw in rows:
+                    if raw:
+                        yield raw
+        if pending.strip() and not self.partial:
+            raise SourceDataError(f"Shopify shop {self.client.shop} sent a bulk result ending mid-row while {self.what}")
 
     def _row(self, raw: bytes) -> dict[str, Any]:
         try:
